@@ -1,0 +1,31 @@
+# The two commands: `make book` builds the site, `make test` proves it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: book test chapter serve clean
+
+book: $(INSTALLED)  ## create .venv, execute every notebook, build _build/html/{en,zh}/
+	$(PY) ci/build_book.py
+
+test: book  ## the build (above) and the whole test suite
+	$(PY) -m pytest -q tests
+
+chapter: $(INSTALLED)  ## execute and build one chapter in both languages: make chapter NAME=01-gru-scratch
+	@test -n "$(NAME)" || { echo "usage: make chapter NAME=<folder under chapters/>"; exit 2; }
+	$(PY) ci/build_book.py --only $(NAME)
+
+serve:  ## serve _build/html on http://localhost:8000/
+	$(PY) -m http.server --directory _build/html 8000
+
+$(INSTALLED): requirements.txt requirements-no-deps.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-no-deps.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+clean:  ## remove the built site and the execution cache (keeps .venv)
+	rm -rf _build

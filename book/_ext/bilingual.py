@@ -1,0 +1,75 @@
+"""Sphinx extension: one site per language, each page linked to its twins.
+
+The twin rule: the page `<folder>/<code>.md` of one language is `<folder>/<other code>.md` in the
+other, and each language's site is built into `_build/html/<code>/`. The languages are listed in
+`book/languages.yml`; the site being built is the one whose `sphinx_language` equals Sphinx's
+`language` setting.
+"""
+
+from pathlib import Path
+
+import yaml
+
+LANGUAGES_FILE = Path(__file__).resolve().parents[1] / "languages.yml"
+
+
+def load_languages() -> dict:
+    """The languages of the book, in the order of book/languages.yml."""
+    return yaml.safe_load(LANGUAGES_FILE.read_text(encoding="utf-8"))
+
+
+def page_language(pagename: str, languages: dict) -> str | None:
+    """The language code a page's name ends with (`chapters/01-x/zh` -> `zh`), else None."""
+    stem = pagename.rsplit("/", 1)[-1]
+    return stem if stem in languages else None
+
+
+def twin_pagename(pagename: str, code: str) -> str:
+    """The same page in language `code`: the last path component is swapped."""
+    folder, _, _ = pagename.rpartition("/")
+    return f"{folder}/{code}" if folder else code
+
+
+def twin_url(pagename: str, code: str) -> str:
+    """Relative URL from a page of one site to its twin in the site of language `code`."""
+    up = "../" * (pagename.count("/") + 1)
+    return f"{up}{code}/{twin_pagename(pagename, code)}.html"
+
+
+def site_language(sphinx_language: str, languages: dict) -> str:
+    for code, info in languages.items():
+        if info["sphinx_language"] == sphinx_language:
+            return code
+    raise ValueError(
+        f"Sphinx language {sphinx_language!r} is not in {LANGUAGES_FILE}: add an entry for it"
+    )
+
+
+def _add_twin_links(app, pagename, templatename, context, doctree):
+    languages = load_languages()
+    current = site_language(app.config.language, languages)
+    if page_language(pagename, languages) != current:
+        context["twin_links"] = []
+        return
+    context["twin_links"] = [
+        {"code": code, "name": info["name"], "url": twin_url(pagename, code)}
+        for code, info in languages.items()
+        if code != current
+    ]
+
+
+def _check_page_names(app, env):
+    """Every page of this site must follow the twin rule, or its twin link would be wrong."""
+    languages = load_languages()
+    current = site_language(app.config.language, languages)
+    wrong = [d for d in env.found_docs if page_language(d, languages) != current]
+    if wrong:
+        raise ValueError(
+            f"pages {sorted(wrong)} do not end in /{current}: name each page <folder>/<language>.md"
+        )
+
+
+def setup(app):
+    app.connect("env-updated", _check_page_names)
+    app.connect("html-page-context", _add_twin_links)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,166 @@
+"""Build the book: one Jupyter Book site per language, then a landing page that picks one.
+
+    python ci/build_book.py                 # every language, every page
+    python ci/build_book.py --only 01-gru-scratch   # the landing pages and one chapter (fast)
+
+Each language gets a config and a table of contents derived from the top-level `_config.yml` and
+`_toc.yml` (the English ones) by the overrides in `book/languages.yml` and the twin rule
+`<folder>/en.md` <-> `<folder>/<code>.md`. Notebooks execute through myst-nb's cache, so a rebuild
+with nothing changed executes nothing. Warnings are errors; on failure the executed notebooks' logs
+are printed.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+MATHJAX_VERSION = "3.2.2"
+MATHJAX_PARTS = ["tex-chtml.js", "input", "output/chtml", "ui", "a11y", "adaptors"]
+SOURCE_LANGUAGE = "en"
+
+
+def load_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def language_config(base: dict, code: str, info: dict) -> dict:
+    """`_config.yml` with one language's title, Sphinx language and search box text."""
+    config = yaml.safe_load(yaml.safe_dump(base))  # a deep copy
+    config["title"] = info["title"]
+    sphinx_config = config["sphinx"]["config"]
+    sphinx_config["language"] = info["sphinx_language"]
+    sphinx_config["html_theme_options"]["search_bar_text"] = info["search_bar_text"]
+    # The generated config sits in _build/: point the local extension back at the repository.
+    config["sphinx"]["local_extensions"] = {
+        name: str(ROOT / path) for name, path in config["sphinx"]["local_extensions"].items()
+    }
+    config["execute"]["cache"] = str(BUILD / ".jupyter_cache" / code)
+    return config
+
+
+def twin_file(path: str, code: str) -> str:
+    folder, _, stem = path.rpartition("/")
+    if stem != SOURCE_LANGUAGE:
+        raise ValueError(f"_toc.yml entry {path!r} does not follow the rule <folder>/{SOURCE_LANGUAGE}")
+    return f"{folder}/{code}"
+
+
+def language_toc(toc: dict, code: str, only: str | None) -> dict:
+    """The table of contents of language `code`; with `only`, the book pages plus that chapter."""
+    entries = [e for e in toc["chapters"] if only is None or not e["file"].startswith("chapters/")
+               or e["file"].startswith(f"chapters/{only}/")]
+    if only is not None and not any(e["file"].startswith(f"chapters/{only}/") for e in entries):
+        names = sorted({e["file"].split("/")[1] for e in toc["chapters"] if e["file"].startswith("chapters/")})
+        raise SystemExit(f"no chapter named {only!r} in _toc.yml; chapters: {', '.join(names)}")
+    return {
+        "format": toc["format"],
+        "root": twin_file(toc["root"], code),
+        "chapters": [{**e, "file": twin_file(e["file"], code)} for e in entries],
+    }
+
+
+def install_mathjax() -> Path:
+    """MathJax served by the site itself, so equations typeset offline and in CI's browser test."""
+    static = BUILD / "mathjax-static"
+    if (static / "mathjax" / "tex-chtml.js").exists():
+        return static
+    npm_dir = BUILD / "mathjax-npm"
+    subprocess.run(
+        ["npm", "install", "--silent", "--no-save", "--no-audit", "--no-fund",
+         "--prefix", str(npm_dir), f"mathjax@{MATHJAX_VERSION}"],
+        check=True,
+    )
+    es5 = npm_dir / "node_modules" / "mathjax" / "es5"
+    for part in MATHJAX_PARTS:
+        source, target = es5 / part, static / "mathjax" / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target)
+    return static
+
+
+def build_language(code: str, info: dict, only: str | None) -> float:
+    """Build one site into _build/html/<code>/; returns the seconds it took."""
+    work = BUILD / "languages" / code
+    work.mkdir(parents=True, exist_ok=True)
+    config_path, toc_path = work / "_config.yml", work / "_toc.yml"
+    config = language_config(load_yaml(ROOT / "_config.yml"), code, info)
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    toc = language_toc(load_yaml(ROOT / "_toc.yml"), code, only)
+    toc_path.write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    start = time.perf_counter()
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT),
+         "--config", str(config_path), "--toc", str(toc_path), "--path-output", str(work),
+         "-W", "-n", "--keep-going"],
+        env={**os.environ, "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"},
+    )
+    seconds = time.perf_counter() - start
+    html = work / "_build" / "html"
+    if result.returncode != 0:
+        for log in sorted((html / "reports").rglob("*.err.log")) if (html / "reports").exists() else []:
+            print(f"\n===== {log.relative_to(ROOT)} =====\n{log.read_text(encoding='utf-8')}")
+        raise SystemExit(f"the {info['name']} site failed to build (see the messages above)")
+    site = BUILD / "html" / code
+    if site.exists():
+        shutil.rmtree(site)
+    shutil.copytree(html, site)
+    return seconds
+
+
+def write_landing(languages: dict) -> Path:
+    """_build/html/index.html: sends the reader to the site in their browser's language."""
+    links = "\n".join(
+        f'  <li><a href="{code}/index.html" hreflang="{code}" lang="{code}">{info["title"]} ({info["name"]})</a></li>'
+        for code, info in languages.items()
+    )
+    codes = list(languages)
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{languages[codes[0]]['title']}</title>
+<script>
+  // Pick the site whose language the browser prefers; the list below works without scripts.
+  const codes = {codes!r};
+  const wanted = (navigator.languages || [navigator.language || "{codes[0]}"]).map(l => l.slice(0, 2));
+  const code = wanted.find(l => codes.includes(l)) || codes[0];
+  window.location.replace(code + "/index.html");
+</script></head>
+<body><ul>
+{links}
+</ul></body></html>
+"""
+    path = BUILD / "html" / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", metavar="CHAPTER", help="build the book pages and this chapter folder only")
+    parser.add_argument("--language", action="append", help="build only this language (repeatable)")
+    args = parser.parse_args()
+    languages = load_yaml(ROOT / "book" / "languages.yml")
+    install_mathjax()
+    timings = {}
+    for code, info in languages.items():
+        if args.language and code not in args.language:
+            continue
+        timings[code] = build_language(code, info, args.only)
+    landing = write_landing(languages)
+    print()
+    for code, seconds in timings.items():
+        print(f"built the {languages[code]['name']} site in {seconds:.0f} s: {BUILD / 'html' / code / 'index.html'}")
+    print(f"open {landing} in a browser (or run `make serve` and open http://localhost:8000/)")
+
+
+if __name__ == "__main__":
+    main()
