@@ -12,7 +12,7 @@ book: $(INSTALLED)  ## create .venv, execute every notebook, build _build/html/{
 test: book  ## the build (above) and the whole test suite
 	$(PY) -m pytest -q tests
 
-chapter: $(INSTALLED)  ## execute and build one chapter in both languages: make chapter NAME=01-gru-scratch
+chapter: $(INSTALLED)  ## execute and build one chapter in both languages: make chapter NAME=04-gru-scratch
 	@test -n "$(NAME)" || { echo "usage: make chapter NAME=<folder under chapters/>"; exit 2; }
 	$(PY) ci/build_book.py --only $(NAME)
 

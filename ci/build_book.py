@@ -1,7 +1,7 @@
 """Build the book: one Jupyter Book site per language, then a landing page that picks one.
 
     python ci/build_book.py                 # every language, every page
-    python ci/build_book.py --only 01-gru-scratch   # the landing pages and one chapter (fast)
+    python ci/build_book.py --only 04-gru-scratch   # the landing pages and one chapter (fast)
 
 Each language gets a config and a table of contents derived from the top-level `_config.yml` and
 `_toc.yml` (the English ones) by the overrides in `book/languages.yml` and the twin rule

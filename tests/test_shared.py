@@ -1,0 +1,47 @@
+"""grubook.computed_once: one computation per build for both twins, recomputed when the code changes."""
+
+from grubook import computed_once
+
+CHAPTER = """# A chapter
+
+```{code-cell} ipython3
+:tags: [lang-specific]
+
+corpus_name = "shakespeare"
+```
+
+```{code-cell} ipython3
+result = computed_once("answer", lambda: 42)
+```
+"""
+
+
+def make_book(tmp_path, chapter_text=CHAPTER):
+    (tmp_path / "_toc.yml").write_text("root: x\n")
+    chapter = tmp_path / "chapters" / "99-test"
+    chapter.mkdir(parents=True, exist_ok=True)
+    (chapter / "en.md").write_text(chapter_text)
+    return chapter
+
+
+def test_the_second_twin_reuses_the_first_result(tmp_path):
+    chapter, calls = make_book(tmp_path), []
+    first = computed_once("answer", lambda: calls.append(1) or {"value": 42}, chapter)
+    second = computed_once("answer", lambda: calls.append(1) or {"value": 0}, chapter)
+    assert first == second == {"value": 42}
+    assert calls == [1]
+    assert list((tmp_path / "_build" / "shared-results" / "99-test").glob("answer-*.pickle"))
+
+
+def test_a_changed_shared_cell_recomputes_but_a_language_cell_does_not(tmp_path):
+    chapter = make_book(tmp_path)
+    assert computed_once("answer", lambda: 1, chapter) == 1
+    make_book(tmp_path, CHAPTER.replace('"shakespeare"', '"tang_poems"'))
+    assert computed_once("answer", lambda: 2, chapter) == 1
+    make_book(tmp_path, CHAPTER.replace("lambda: 42", "lambda: 43"))
+    assert computed_once("answer", lambda: 3, chapter) == 3
+
+
+def test_outside_the_book_it_always_computes(tmp_path):
+    assert computed_once("answer", lambda: 1, tmp_path) == 1
+    assert computed_once("answer", lambda: 2, tmp_path) == 2

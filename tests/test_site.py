@@ -1,0 +1,101 @@
+"""The built sites: both languages, twin links both ways, Chinese search, offline MathJax, no errors."""
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from built_book import CACHE, LANGUAGES, SITE, SOURCE_LANGUAGE, toc_pages, twin
+
+
+class LinkCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.twin_links, self.html_lang = [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.html_lang = attrs.get("lang")
+        if tag == "a" and "twin-link" in (attrs.get("class") or "").split():
+            self.twin_links.append(attrs)
+
+
+def parse(page: Path) -> LinkCollector:
+    collector = LinkCollector()
+    collector.feed(page.read_text(encoding="utf-8"))
+    return collector
+
+
+def built_page(code: str, page: str) -> Path:
+    return SITE / code / f"{twin(page, code)}.html"
+
+
+def test_the_landing_page_offers_every_language():
+    landing = (SITE / "index.html").read_text(encoding="utf-8")
+    for code in LANGUAGES:
+        assert f'href="{code}/index.html"' in landing
+        assert (SITE / code / "index.html").exists()
+
+
+@pytest.mark.parametrize("code", list(LANGUAGES))
+@pytest.mark.parametrize("page", toc_pages())
+def test_every_page_links_to_its_twins_and_back(code, page):
+    path = built_page(code, page)
+    links = parse(path).twin_links
+    assert sorted(link["hreflang"] for link in links) == sorted(c for c in LANGUAGES if c != code)
+    for link in links:
+        target = (path.parent / link["href"]).resolve()
+        assert target == built_page(link["hreflang"], page).resolve(), f"{path} links to {target}"
+        back = [(target.parent / l["href"]).resolve() for l in parse(target).twin_links if l["hreflang"] == code]
+        assert back == [path.resolve()], f"{target} does not link back to {path}"
+
+
+@pytest.mark.parametrize("code", list(LANGUAGES))
+def test_pages_declare_their_language(code):
+    expected = LANGUAGES[code]["sphinx_language"].replace("_", "-")
+    for page in toc_pages():
+        assert parse(built_page(code, page)).html_lang == expected
+
+
+def search_index(code: str) -> dict:
+    text = (SITE / code / "searchindex.js").read_text(encoding="utf-8")
+    return json.loads(text[text.index("(") + 1: text.rindex(")")])
+
+
+def test_chinese_search_finds_chinese_words_on_the_gru_pages():
+    index = search_index("zh")
+    documents = index["docnames"]
+    for word in ["门控", "更新门", "困惑度"]:
+        hits = index["terms"].get(word)
+        assert hits is not None, f"{word} is not in the Chinese search index (is jieba installed?)"
+        hits = hits if isinstance(hits, list) else [hits]
+        pages = {documents[i] for i in hits}
+        assert any(p.startswith("chapters/") for p in pages), f"{word} finds no chapter: {pages}"
+
+
+def test_the_chinese_site_speaks_chinese():
+    page = built_page("zh", toc_pages()[0]).read_text(encoding="utf-8")
+    assert LANGUAGES["zh"]["search_bar_text"] in page
+    assert "Search this book" not in page
+
+
+@pytest.mark.parametrize("code", list(LANGUAGES))
+def test_mathjax_is_served_by_the_site(code):
+    page = built_page(code, toc_pages()[0]).read_text(encoding="utf-8")
+    source = re.search(r'<script[^>]+src="([^"]*tex-chtml\.js)[^"]*"', page)
+    assert source and not source.group(1).startswith("http"), "MathJax should load from _static"
+    assert (SITE / code / "_static" / "mathjax" / "tex-chtml.js").exists()
+
+
+@pytest.mark.parametrize("code", list(LANGUAGES))
+def test_no_cell_raised_an_error(code):
+    assert not (SITE / code / "reports").exists(), "execution reports exist: a notebook failed"
+    for notebook in (CACHE / code / "executed").rglob("*.ipynb"):
+        outputs = json.loads(notebook.read_text(encoding="utf-8"))
+        errors = [o for c in outputs["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+        assert errors == [], f"{notebook}: {errors[0]['ename']}: {errors[0]['evalue']}"
+    for path in (SITE / code / "chapters").rglob("*.html"):
+        assert "Traceback (most recent call last)" not in path.read_text(encoding="utf-8"), path
