@@ -11,6 +11,7 @@ are printed.
 """
 
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
@@ -67,6 +68,21 @@ def language_toc(toc: dict, code: str, only: str | None) -> dict:
     }
 
 
+def forget_stale_results() -> None:
+    """The execution cache keys a notebook by its code alone, but its results also depend on the
+    `grubook` package and the pinned dependencies: when those change, forget every cached result.
+    (Only full builds check, because single-chapter builds may run side by side on one cache.)"""
+    inputs = sorted((ROOT / "src" / "grubook").rglob("*.py")) + sorted(ROOT.glob("requirements*.txt"))
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()
+    stamp = BUILD / "results-inputs.sha256"
+    if stamp.exists() and stamp.read_text() != digest:
+        print("grubook or the requirements changed: executing every notebook afresh")
+        for folder in (BUILD / ".jupyter_cache", BUILD / "shared-results"):
+            shutil.rmtree(folder, ignore_errors=True)
+    BUILD.mkdir(exist_ok=True)
+    stamp.write_text(digest)
+
+
 def install_mathjax() -> Path:
     """MathJax served by the site itself, so equations typeset offline and in CI's browser test."""
     static = BUILD / "mathjax-static"
@@ -89,33 +105,40 @@ def install_mathjax() -> Path:
     return static
 
 
-def build_language(code: str, info: dict, only: str | None) -> float:
-    """Build one site into _build/html/<code>/; returns the seconds it took."""
-    work = BUILD / "languages" / code
+def build_language(code: str, info: dict, only: str | None) -> Path:
+    """Build one site; returns the folder of its HTML pages.
+
+    The whole book goes to _build/html/<code>/. A single chapter (`only`) is built in a folder of its
+    own, _build/chapters/<chapter>/<code>/, so that builds of different chapters can run side by side;
+    all builds share the execution cache.
+    """
+    work = BUILD / "languages" / code if only is None else BUILD / "chapters" / only / code
     work.mkdir(parents=True, exist_ok=True)
     config_path, toc_path = work / "_config.yml", work / "_toc.yml"
     config = language_config(load_yaml(ROOT / "_config.yml"), code, info)
+    if only is not None:  # links to chapters left out of this build are expected to dangle
+        config["sphinx"]["config"].setdefault("suppress_warnings", []).append("ref.doc")
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     toc = language_toc(load_yaml(ROOT / "_toc.yml"), code, only)
     toc_path.write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    start = time.perf_counter()
     result = subprocess.run(
         [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT),
          "--config", str(config_path), "--toc", str(toc_path), "--path-output", str(work),
          "-W", "-n", "--keep-going"],
         env={**os.environ, "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"},
     )
-    seconds = time.perf_counter() - start
     html = work / "_build" / "html"
     if result.returncode != 0:
         for log in sorted((html / "reports").rglob("*.err.log")) if (html / "reports").exists() else []:
             print(f"\n===== {log.relative_to(ROOT)} =====\n{log.read_text(encoding='utf-8')}")
         raise SystemExit(f"the {info['name']} site failed to build (see the messages above)")
+    if only is not None:
+        return html
     site = BUILD / "html" / code
     if site.exists():
         shutil.rmtree(site)
     shutil.copytree(html, site)
-    return seconds
+    return site
 
 
 def write_landing(languages: dict) -> Path:
@@ -150,16 +173,19 @@ def main() -> None:
     args = parser.parse_args()
     languages = load_yaml(ROOT / "book" / "languages.yml")
     install_mathjax()
-    timings = {}
+    if args.only is None:
+        forget_stale_results()
+    built = []
     for code, info in languages.items():
         if args.language and code not in args.language:
             continue
-        timings[code] = build_language(code, info, args.only)
-    landing = write_landing(languages)
-    print()
-    for code, seconds in timings.items():
-        print(f"built the {languages[code]['name']} site in {seconds:.0f} s: {BUILD / 'html' / code / 'index.html'}")
-    print(f"open {landing} in a browser (or run `make serve` and open http://localhost:8000/)")
+        start = time.perf_counter()
+        site = build_language(code, info, args.only)
+        built.append(f"built the {info['name']} site in {time.perf_counter() - start:.0f} s: {site / 'index.html'}")
+    print("\n" + "\n".join(built))
+    if args.only is None:
+        landing = write_landing(languages)
+        print(f"open {landing} in a browser (or run `make serve` and open http://localhost:8000/)")
 
 
 if __name__ == "__main__":
