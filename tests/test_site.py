@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from built_book import CACHE, LANGUAGES, SITE, SOURCE_LANGUAGE, toc_pages, twin
+import sys
+
+from built_book import CACHE, LANGUAGES, ROOT, SITE, toc_pages, twin
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from bilingual import join_cjk_lines  # noqa: E402
 
 
 class LinkCollector(HTMLParser):
@@ -99,3 +104,11 @@ def test_no_cell_raised_an_error(code):
         assert errors == [], f"{notebook}: {errors[0]['ename']}: {errors[0]['evalue']}"
     for path in (SITE / code / "chapters").rglob("*.html"):
         assert "Traceback (most recent call last)" not in path.read_text(encoding="utf-8"), path
+
+
+def test_wrapped_chinese_lines_do_not_become_spaces():
+    """A source line break between Chinese characters must not reach the page as a space."""
+    assert join_cjk_lines("门控循环\n单元，\n它") == "门控循环单元，它"
+    assert join_cjk_lines("GRU\n门控") == "GRU\n门控"
+    page = built_page("zh", "chapters/04-gru-scratch/en").read_text(encoding="utf-8")
+    assert not re.search(r"[\u4e00-\u9fff]\n[\u4e00-\u9fff]", re.sub(r"<pre.*?</pre>", "", page, flags=re.S))

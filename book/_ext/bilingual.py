@@ -6,9 +6,15 @@ other, and each language's site is built into `_build/html/<code>/`. The languag
 `language` setting.
 """
 
+import re
 from pathlib import Path
 
 import yaml
+from docutils import nodes
+
+# A line break between two CJK characters (or CJK punctuation) is not a space in Chinese text.
+CJK = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
+CJK_LINE_BREAK = re.compile(rf"(?<={CJK})\n(?={CJK})")
 
 LANGUAGES_FILE = Path(__file__).resolve().parents[1] / "languages.yml"
 
@@ -69,7 +75,24 @@ def _check_page_names(app, env):
         )
 
 
+def join_cjk_lines(text: str) -> str:
+    """Remove the line breaks of wrapped source lines between CJK characters."""
+    return CJK_LINE_BREAK.sub("", text)
+
+
+def _join_cjk_lines_in_prose(app, doctree):
+    if not app.config.language.startswith("zh"):
+        return
+    for text in list(doctree.findall(nodes.Text)):
+        if isinstance(text.parent, (nodes.literal_block, nodes.literal, nodes.math, nodes.math_block)):
+            continue
+        joined = join_cjk_lines(text.astext())
+        if joined != text.astext():
+            text.parent.replace(text, nodes.Text(joined))
+
+
 def setup(app):
+    app.connect("doctree-read", _join_cjk_lines_in_prose)
     app.connect("env-updated", _check_page_names)
     app.connect("html-page-context", _add_twin_links)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -26,9 +26,8 @@ def use_cjk_font() -> str:
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: pip install --force-reinstall mplfonts==0.0.11")
     font_manager.fontManager.addfont(str(path))
-    families = matplotlib.rcParams["font.sans-serif"]
-    matplotlib.rcParams["font.sans-serif"] = [families[0], CJK_FONT_NAME] + [
-        f for f in families[1:] if f != CJK_FONT_NAME
-    ]
-    matplotlib.rcParams["font.family"] = "sans-serif"
+    # Matplotlib falls back glyph by glyph across the entries of font.family (not within the
+    # sans-serif list), so the CJK font becomes the second family after the default sans-serif one.
+    default_font = matplotlib.rcParams["font.sans-serif"][0]
+    matplotlib.rcParams["font.family"] = [default_font, CJK_FONT_NAME]
     return CJK_FONT_NAME
