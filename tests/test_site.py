@@ -2,12 +2,11 @@
 
 import json
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-import sys
 
 from built_book import CACHE, LANGUAGES, ROOT, SITE, toc_pages, twin
 
