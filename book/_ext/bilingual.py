@@ -80,15 +80,30 @@ def join_cjk_lines(text: str) -> str:
     return CJK_LINE_BREAK.sub("", text)
 
 
+def _is_cjk(char: str) -> bool:
+    return bool(re.fullmatch(CJK, char))
+
+
 def _join_cjk_lines_in_prose(app, doctree):
+    """MyST keeps each wrapped line break as a Text node of its own ("\n") between the text (or
+    inline markup) before and after it: drop it where CJK characters stand on both sides."""
     if not app.config.language.startswith("zh"):
         return
+    skip = (nodes.literal_block, nodes.literal, nodes.math, nodes.math_block, nodes.raw)
     for text in list(doctree.findall(nodes.Text)):
-        if isinstance(text.parent, (nodes.literal_block, nodes.literal, nodes.math, nodes.math_block)):
+        parent = text.parent
+        if parent is None or isinstance(parent, skip):
             continue
+        # Text nodes are strings and compare equal by content: find this one by identity.
+        index = next(i for i, child in enumerate(parent.children) if child is text)
         joined = join_cjk_lines(text.astext())
+        if joined == "\n":
+            before = parent[index - 1].astext() if index > 0 else ""
+            after = parent[index + 1].astext() if index + 1 < len(parent) else ""
+            if before and after and _is_cjk(before[-1]) and _is_cjk(after[0]):
+                joined = ""
         if joined != text.astext():
-            text.parent.replace(text, nodes.Text(joined))
+            parent[index] = nodes.Text(joined)
 
 
 def setup(app):
