@@ -29,3 +29,7 @@ $(INSTALLED): requirements.txt requirements-no-deps.txt pyproject.toml
 
 clean:  ## remove the built site and the execution cache (keeps .venv)
 	rm -rf _build
+
+.PHONY: colab-notebooks
+colab-notebooks: $(INSTALLED)  ## write every chapter as a Colab notebook under _build/colab/ (what the notebooks branch holds)
+	$(PY) ci/make_colab_notebooks.py --output _build/colab
