@@ -16,6 +16,10 @@ chapter: $(INSTALLED)  ## execute and build one chapter in both languages: make 
 	@test -n "$(NAME)" || { echo "usage: make chapter NAME=<folder under chapters/>"; exit 2; }
 	$(PY) ci/build_book.py --only $(NAME)
 
+.PHONY: bench
+bench: $(INSTALLED)  ## check and time chapter 7's GRU implementations (python -m grubook.bench; --quick, --help)
+	$(PY) -m grubook.bench
+
 serve:  ## serve _build/html on http://localhost:8000/
 	$(PY) -m http.server --directory _build/html 8000
 

@@ -1,0 +1,130 @@
+"""Chapter 07, making a GRU fast: its helpers count and size what they claim, and every statement the
+prose draws from its measurements holds for the glued values of both twins."""
+
+import pytest
+import torch
+from torch import nn
+
+import grubook
+from grubook import bench
+
+from built_book import LANGUAGES, LANGUAGE_SPECIFIC_TAG, ROOT, chapter_definitions, code_cells, glued
+
+CHAPTER = ROOT / "chapters" / "07-fast-gru"
+SCRATCH = ["loop", "fused_gates", "hoisted_inputs", "torchscript"]
+
+
+@pytest.fixture(scope="module")
+def chapter():
+    return chapter_definitions(CHAPTER / "en.md", {"torch": torch, "nn": nn})
+
+
+def language_strings(code: str) -> dict:
+    """The names the twin's lang-specific cell defines (`words`, `plot_labels`, the corpus)."""
+    namespace = {}
+    for cell in code_cells(CHAPTER / f"{code}.md"):
+        if LANGUAGE_SPECIFIC_TAG in cell.metadata.get("tags", []):
+            exec(cell.source, namespace)
+    return namespace
+
+
+def test_recorded_operations_counts_the_nodes_of_the_graph(chapter):
+    a, b, c = (torch.randn(3, requires_grad=True) for _ in range(3))
+    assert chapter["recorded_operations"]((a * b + c).sum()) == 3  # mul, add, sum; leaves do not count
+    shared = a * b
+    # a node reached twice counts once
+    assert chapter["recorded_operations"]((shared + shared.exp()).sum()) == 4
+
+
+def test_min_gru_lm_parameters_is_the_models_count(chapter):
+    for q, h, layers in [(58, 317, 2), (1302, 334, 2), (7, 5, 1), (7, 5, 3)]:
+        model = grubook.RNNModel(bench.MinGRU(q, h, num_layers=layers), q)
+        assert chapter["min_gru_lm_parameters"](h, q, layers) == chapter["count_parameters"](model)
+
+
+def test_the_lang_specific_cells_define_the_same_names():
+    names = {code: language_strings(code) for code in LANGUAGES}
+    for code, namespace in names.items():
+        assert set(namespace["words"]) == set(names["en"]["words"]), code
+        assert set(namespace["plot_labels"]) == set(names["en"]["plot_labels"]), code
+
+
+@pytest.mark.parametrize("code", list(LANGUAGES))
+def test_the_prose_claims_hold(code):
+    values, strings = glued(CHAPTER / f"{code}.md"), language_strings(code)
+    words, labels = strings["words"], strings["plot_labels"]
+    on_cpu = values["device_name"].startswith("CPU")
+
+    # "Every variant agrees with nn.GRU ... the size of float32 rounding"
+    assert values["max_variant_difference"] < 1e-4
+    # "The plain loop records ... fusing the gates brings that to ..., and hoisting the input products to ..."
+    assert values["ops_loop"] > values["ops_fused_gates"] > values["ops_hoisted_inputs"]
+    # "on a CPU that is its C++ loop, whose operations autograd sees one by one"
+    if on_cpu:
+        assert values["ops_nn_GRU"] >= 1
+
+    # the ratios to nn.GRU, and the fastest scratch variant named in the prose
+    for hidden_size in (256, 32):
+        ratios = {name: values[f"ratio_{name}_{hidden_size}"] for name in SCRATCH}
+        assert all(r > 0 for r in ratios.values()) and values[f"ratio_nn_GRU_{hidden_size}"] == 1
+        best = max(ratios, key=ratios.get)
+        assert values[f"best_name_{hidden_size}"] == labels[best]
+        assert values[f"best_ratio_{hidden_size}"] == pytest.approx(ratios[best])
+        assert values[f"best_over_loop_{hidden_size}"] == pytest.approx(ratios[best] / ratios["loop"])
+    # "... therefore reaches / does not reach the goal ...: at least half of nn.GRU's throughput"
+    half = values["best_ratio_256"] >= 0.5
+    assert values["half_goal_met"] == half
+    assert values["half_goal_verdict"] == words["reaches" if half else "misses"]
+    # "On a CPU ... removing operations saves a small part of the time at most. With 32 hidden units
+    # ... the fixed prices weigh more": on a CPU the steps save less than a third of the loop's time
+    # at 256 hidden units, and gain more over the loop at 32 hidden units than at 256
+    if on_cpu:
+        assert values["best_over_loop_256"] < 1.5
+        assert values["best_over_loop_32"] > values["best_over_loop_256"]
+    assert values["script_compile_seconds"] > 0
+
+    # "The scan and the loop agree ... in float64 ..., in float32 ... The float32 difference grows with
+    # the length ...; it stays far below what training notices"
+    assert values["scan_difference_float64"] < 1e-9
+    assert values["scan_difference_64"] < values["scan_difference_4096"]
+    assert values["scan_difference_4096"] < 1e-2
+    # "... which meets / falls short of the goal of a tenfold speed-up"
+    tenfold = values["scan_speedup_512"] >= 10
+    assert values["tenfold_goal_met"] == tenfold
+    assert values["tenfold_verdict"] == words["meets" if tenfold else "falls_short"]
+    # "the paper's far larger factor [175 at 512 steps] was measured on a GPU"
+    assert values["scan_speedup_512"] < 175 / 2
+    # "so here the scan was faster / slower than minGRU's own loop"
+    scan_wins = values["scan_speedup_512"] > values["loop_speedup_512"]
+    assert values["scan_vs_loop_512"] == words["faster" if scan_wins else "slower"]
+    assert values["scan_over_loop_512"] == pytest.approx(
+        values["scan_speedup_512"] / values["loop_speedup_512"])
+    # "with no hidden-to-hidden weights its layer has ... parameters against nn.GRU's ..."
+    assert values["min_gru_layer_parameters"] < values["gru_layer_parameters"]
+
+    # "Both models have about the same number of parameters"
+    difference = abs(values["min_gru_lm_parameters"] - values["gru_lm_parameters"])
+    assert difference <= 0.01 * values["gru_lm_parameters"]
+    # "the minGRU trained with the parallel scan / the loop, the faster form here"
+    assert values["lm_form"] == words["scan" if values["lm_uses_scan"] else "loop"]
+    # "The minGRU's best validation perplexity ... was lower / higher than the GRU's"
+    lower = values["min_gru_best_perplexity"] < values["gru_best_perplexity"]
+    assert values["lm_verdict"] == words["lower" if lower else "higher"]
+    # "with this little text the GRU soon begins to memorise it ... the best point of each curve"
+    assert values["gru_final_perplexity"] > values["gru_best_perplexity"]
+    assert values["min_gru_final_perplexity"] >= values["min_gru_best_perplexity"]
+    assert values["gru_updates"] > 0 and values["min_gru_updates"] > 0
+    # both learned something: better than spreading bets evenly over the vocabulary
+    assert values["gru_best_perplexity"] < values["lm_vocab_size"]
+    assert values["min_gru_best_perplexity"] < values["lm_vocab_size"]
+    assert values["chapter_minutes"] > 0
+
+
+def test_the_twins_train_on_their_own_corpus():
+    assert language_strings("en")["corpus_name"] == "shakespeare"
+    assert language_strings("zh")["corpus_name"] == "tang_poems"
+    values = {code: glued(CHAPTER / f"{code}.md") for code in LANGUAGES}
+    assert values["en"]["lm_vocab_size"] != values["zh"]["lm_vocab_size"]
+    # the timings ran once and were shared: both twins quote the same measurement
+    for name in ("ratio_loop_256", "scan_speedup_512", "scan_difference_4096", "ops_loop"):
+        assert values["en"][name] == values["zh"][name]
