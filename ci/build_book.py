@@ -121,13 +121,15 @@ def build_language(code: str, info: dict, only: str | None) -> Path:
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     toc = language_toc(load_yaml(ROOT / "_toc.yml"), code, only)
     toc_path.write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    html = work / "_build" / "html"
+    if only is None and html.exists():  # Sphinx never deletes the pages of removed sources
+        shutil.rmtree(html)
     result = subprocess.run(
         [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT),
          "--config", str(config_path), "--toc", str(toc_path), "--path-output", str(work),
          "-W", "-n", "--keep-going"],
         env={**os.environ, "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"},
     )
-    html = work / "_build" / "html"
     if result.returncode != 0:
         for log in sorted((html / "reports").rglob("*.err.log")) if (html / "reports").exists() else []:
             print(f"\n===== {log.relative_to(ROOT)} =====\n{log.read_text(encoding='utf-8')}")
