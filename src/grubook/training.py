@@ -182,6 +182,21 @@ def _report(epoch: int, perplexity: float, seconds: float,
         print(" - " + predictions(prefix))
 
 
+def _end_epoch(history: dict, epoch: int, perplexity: float, seconds: float,
+               valid_perplexity: Callable[[], float | None], sample: Callable[[str], str],
+               prefixes, pred_period: int) -> None:
+    """Record one epoch (and the held-out perplexity, when there is held-out text); report it
+    every ``pred_period`` epochs."""
+    history["epoch"].append(epoch)
+    history["perplexity"].append(perplexity)
+    history["seconds"].append(seconds)
+    valid = valid_perplexity()
+    if valid is not None:
+        history["valid_perplexity"].append(valid)
+    if epoch % pred_period == 0:
+        _report(epoch, perplexity, seconds, sample, prefixes)
+
+
 # --- From-scratch models: rnn(inputs, state, params) ------------------------------
 
 
@@ -224,6 +239,12 @@ def train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens, vocab_si
         return predict_rnn(prefix, pred_len, rnn, params, init_rnn_state, num_hiddens, vocab_size,
                            device, idx_to_char, char_to_idx)
 
+    def valid_perplexity() -> float | None:
+        if valid_indices is None:
+            return None
+        return evaluate_perplexity(valid_indices, rnn, params, init_rnn_state, num_hiddens,
+                                   vocab_size, device, num_steps)
+
     for epoch in range(1, num_epochs + 1):
         start, loss_sum, count = time.time(), 0.0, 0
         state = None
@@ -244,15 +265,8 @@ def train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens, vocab_si
                     p -= lr * p.grad
             loss_sum += loss.item() * y.numel()
             count += y.numel()
-        perplexity, seconds = _perplexity(loss_sum, count), time.time() - start
-        history["epoch"].append(epoch)
-        history["perplexity"].append(perplexity)
-        history["seconds"].append(seconds)
-        if valid_indices is not None:
-            history["valid_perplexity"].append(evaluate_perplexity(
-                valid_indices, rnn, params, init_rnn_state, num_hiddens, vocab_size, device, num_steps))
-        if epoch % pred_period == 0:
-            _report(epoch, perplexity, seconds, sample, prefixes)
+        _end_epoch(history, epoch, _perplexity(loss_sum, count), time.time() - start,
+                   valid_perplexity, sample, prefixes, pred_period)
     return history
 
 
@@ -323,6 +337,11 @@ def train_and_predict_rnn_pytorch(model, num_hiddens, vocab_size, device, corpus
     def sample(prefix: str) -> str:
         return predict_rnn_pytorch(prefix, pred_len, model, vocab_size, device, idx_to_char, char_to_idx)
 
+    def valid_perplexity() -> float | None:
+        if valid_indices is None:
+            return None
+        return evaluate_perplexity_pytorch(valid_indices, model, vocab_size, device, num_steps)
+
     for epoch in range(1, num_epochs + 1):
         start, loss_sum, count = time.time(), 0.0, 0
         state = None
@@ -336,15 +355,8 @@ def train_and_predict_rnn_pytorch(model, num_hiddens, vocab_size, device, corpus
             optimizer.step()
             loss_sum += loss.item() * y.numel()
             count += y.numel()
-        perplexity, seconds = _perplexity(loss_sum, count), time.time() - start
-        history["epoch"].append(epoch)
-        history["perplexity"].append(perplexity)
-        history["seconds"].append(seconds)
-        if valid_indices is not None:
-            history["valid_perplexity"].append(
-                evaluate_perplexity_pytorch(valid_indices, model, vocab_size, device, num_steps))
-        if epoch % pred_period == 0:
-            _report(epoch, perplexity, seconds, sample, prefixes)
+        _end_epoch(history, epoch, _perplexity(loss_sum, count), time.time() - start,
+                   valid_perplexity, sample, prefixes, pred_period)
     return history
 
 
