@@ -83,6 +83,17 @@ def test_a_shut_update_gate_passes_the_state_and_its_gradient_unchanged(chapter)
     assert torch.allclose(J, torch.eye(4, dtype=torch.float64).expand_as(J), atol=1e-12)
 
 
+def test_update_gates_are_the_gru_update_gate_at_every_step(chapter):
+    params = random_params(chapter, "gru", seed=4)
+    X = torch.randn(5, 2, 3, dtype=torch.float64)
+    Z = chapter["update_gates"](params, X)
+    assert Z.shape == (5, 2, 2, 4)
+    W_xz, W_hz, b_z = params[3:6]
+    H = chapter["unroll"](chapter["gru_step"], X, torch.zeros(2, 2, 4, dtype=torch.float64), params)
+    for t in range(5):  # Z_{t+1} is computed from X_{t+1} and H_t
+        assert torch.allclose(Z[t], torch.sigmoid(X[t] @ W_xz + H[t] @ W_hz + b_z))
+
+
 def test_recall_batches_hold_one_subject_at_the_given_distance(chapter):
     generator = torch.Generator().manual_seed(0)
     X, y = chapter["recall_batch"](200, 7, generator)
@@ -158,6 +169,12 @@ def test_the_prose_claims_hold(code):
     assert v["sigma_rnn_trained"] > v["sigma_default"]
     assert v["norm_rnn_trained"] > v["norm_rnn_initial"]
     assert v["norm_rnn_trained_min"] <= v["norm_rnn_trained"] <= v["norm_rnn_trained_max"]
+    # the trained GRUs' update gates: "When the subject arrives, the update gates average ..., lower
+    # than the ... they average over the fillers that follow"; "about ... of the 32 units ... keep their
+    # update gate above 0.9"; "hardly any unit holds every one of the eight subjects"
+    assert v["z_subject"] < v["z_fillers"]
+    assert 3 <= v["units_holding"] < v["num_hiddens"]
+    assert v["units_holding_all"] < 1
     # clipping: "the largest singular value of W_hh near 4"
     assert 3 < v["sigma_start"] < 5
     # "in each network the largest gradient is on average ... times the first one" ("much longer")
