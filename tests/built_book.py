@@ -63,3 +63,12 @@ def chapter_definitions(source: Path, namespace: dict) -> dict:
                              for node in tree.body):
             exec(compile(tree, str(source), "exec"), namespace)
     return namespace
+
+
+def language_cell(source: Path) -> dict:
+    """The names the cells tagged language-specific define (corpus, budgets, labels, words)."""
+    namespace: dict = {}
+    for cell in code_cells(source):
+        if LANGUAGE_SPECIFIC_TAG in cell.metadata.get("tags", []):
+            exec(compile(cell.source, str(source), "exec"), namespace)
+    return namespace

@@ -37,9 +37,9 @@ def test_recorded_operations_counts_the_nodes_of_the_graph(chapter):
 
 
 def test_min_gru_lm_parameters_is_the_models_count(chapter):
-    for q, h, layers in [(58, 317, 2), (1302, 334, 2), (7, 5, 1), (7, 5, 3)]:
-        model = grubook.RNNModel(bench.MinGRU(q, h, num_layers=layers), q)
-        assert chapter["min_gru_lm_parameters"](h, q, layers) == chapter["count_parameters"](model)
+    for q, e, h, layers in [(64, 64, 317, 2), (3948, 64, 134, 2), (7, 3, 5, 1), (7, 4, 5, 3)]:
+        model = grubook.RNNModel(bench.MinGRU(e, h, num_layers=layers), q, embedding=True)
+        assert chapter["min_gru_lm_parameters"](h, q, e, layers) == chapter["count_parameters"](model)
 
 
 def test_the_lang_specific_cells_define_the_same_names():
@@ -110,8 +110,8 @@ def test_the_prose_claims_hold(code):
     # "The minGRU's best validation perplexity ... was lower / higher than the GRU's"
     lower = values["min_gru_best_perplexity"] < values["gru_best_perplexity"]
     assert values["lm_verdict"] == words["lower" if lower else "higher"]
-    # "with this little text the GRU soon begins to memorise it ... the best point of each curve"
-    assert values["gru_final_perplexity"] > values["gru_best_perplexity"]
+    # "we compare the best point of each curve"
+    assert values["gru_final_perplexity"] >= values["gru_best_perplexity"]
     assert values["min_gru_final_perplexity"] >= values["min_gru_best_perplexity"]
     assert values["gru_updates"] > 0 and values["min_gru_updates"] > 0
     # both learned something: better than spreading bets evenly over the vocabulary

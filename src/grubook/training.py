@@ -274,25 +274,33 @@ def train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens, vocab_si
 
 
 class RNNModel(nn.Module):
-    """One-hot inputs -> ``rnn_layer`` (nn.RNN, nn.GRU or nn.LSTM; time-major) -> linear output."""
+    """Characters -> ``rnn_layer`` (nn.RNN, nn.GRU or nn.LSTM; time-major) -> linear output.
 
-    def __init__(self, rnn_layer: nn.RNNBase, vocab_size: int):
+    The characters enter as one-hot vectors (the seed's model) or, with ``embedding=True``, as rows
+    of an ``nn.Embedding`` with ``rnn_layer.input_size`` columns: the same product, looked up.
+    """
+
+    def __init__(self, rnn_layer: nn.RNNBase, vocab_size: int, embedding: bool = False):
         super().__init__()
         if rnn_layer.batch_first:
-            raise ValueError("RNNModel feeds (num_steps, batch, vocab_size) inputs: "
+            raise ValueError("RNNModel feeds (num_steps, batch, inputs) tensors: "
                              "create the layer with batch_first=False")
-        if rnn_layer.input_size != vocab_size:
+        if not embedding and rnn_layer.input_size != vocab_size:
             raise ValueError(f"the layer's input_size is {rnn_layer.input_size}, but the one-hot "
-                             f"inputs have vocab_size={vocab_size} features")
+                             f"inputs have vocab_size={vocab_size} features (or pass embedding=True)")
         self.rnn = rnn_layer
         self.vocab_size = vocab_size
+        self.embedding = nn.Embedding(vocab_size, rnn_layer.input_size) if embedding else None
         out_size = getattr(rnn_layer, "proj_size", 0) or rnn_layer.hidden_size
         self.hidden_size = out_size * (2 if rnn_layer.bidirectional else 1)
         self.dense = nn.Linear(self.hidden_size, vocab_size)
 
     def forward(self, inputs: torch.Tensor, state=None):
         """inputs (batch, num_steps) -> (logits (num_steps * batch, vocab_size), new state)."""
-        X = F.one_hot(inputs.long().t(), self.vocab_size).float()
+        if self.embedding is None:
+            X = F.one_hot(inputs.long().t(), self.vocab_size).to(self.dense.weight.dtype)
+        else:
+            X = self.embedding(inputs.long().t())
         Y, state = self.rnn(X, state)
         return self.dense(Y.reshape(-1, Y.shape[-1])), state
 
