@@ -77,7 +77,10 @@ def forget_stale_results() -> None:
     stamp = BUILD / "results-inputs.sha256"
     if stamp.exists() and stamp.read_text() != digest:
         print("grubook or the requirements changed: executing every notebook afresh")
-        for folder in (BUILD / ".jupyter_cache", BUILD / "shared-results"):
+        # The sites' Sphinx environments go too: Sphinx re-reads only the sources that changed, so
+        # with them kept, an unchanged chapter would be neither executed nor found in the cache.
+        for folder in (BUILD / ".jupyter_cache", BUILD / "shared-results", BUILD / "languages",
+                       BUILD / "chapters"):
             shutil.rmtree(folder, ignore_errors=True)
     BUILD.mkdir(exist_ok=True)
     stamp.write_text(digest)

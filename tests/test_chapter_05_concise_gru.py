@@ -3,6 +3,7 @@ its reset-before loop is chapter 04's GRU, and its prose's claims hold."""
 
 import copy
 import math
+import re
 import time
 
 import pytest
@@ -19,7 +20,7 @@ GPU_FACTOR_D2L = 12.5  # d2l's scratch vs concise GRU on a GPU, quoted in the pr
 
 @pytest.fixture(scope="module")
 def chapter():
-    return chapter_definitions(CHAPTER / "en.md", {"torch": torch, "nn": nn, "F": F, "copy": copy,
+    return chapter_definitions(CHAPTER / "en.md", {"torch": torch, "nn": nn, "F": F, "copy": copy, "re": re,
                                                   "math": math, "time": time, "grubook": grubook})
 
 
@@ -137,9 +138,8 @@ def test_the_prose_claims_hold(code):
     # "the validation perplexity ... times that"; "here the ratio stays below 2"
     assert v["valid_train_ratio"] == pytest.approx(v["best_valid_perplexity"] / v["best_train_perplexity"])
     assert 1 < v["valid_train_ratio"] < 2
-    # samples: "mostly real" words / verse lines, for both models; "Here {the GRU's / the n-gram's}
-    # words are the more often real"; "Neither is reciting" (a phrase of a few words at most)
-    assert v["gru_form_percent"] > 50 and v["ngram_form_percent"] > 50
+    # samples: "Here {the GRU's / the n-gram's} words are the more often real" (verse lines in
+    # form, in Chinese); "Neither is reciting" (a phrase of a few words at most)
     assert v["form_leader"] == words["gru" if v["gru_form_percent"] > v["ngram_form_percent"] else "ngram"]
     assert v["gru_copied_chars"] < 30 and v["ngram_copied_chars"] < 30
     assert v["chars_seen"] == v["num_updates"] * v["batch_size"] * v["num_steps"]
@@ -158,7 +158,7 @@ def test_the_prose_claims_hold(code):
     assert v["before_state_diff"] > 1e3 * v["state_diff_32"]
     assert v["before_same_choice_percent"] < 90
     assert v["before_text_perplexity"] > 2 * v["after_text_perplexity"]
-    assert v["after_text_perplexity"] == pytest.approx(v["best_valid_perplexity"], rel=0.02)
+    assert v["after_text_perplexity"] == pytest.approx(v["layer_text_perplexity"], rel=1e-4)
     # "for training, forward and backward, nn.GRU ... is faster"
     assert v["train_speedup"] > 1
     # "on a CPU, expect less than half of that GPU factor" (checked where the page ran on a CPU)

@@ -1,0 +1,25 @@
+"""ci/build_book.py: a change to grubook or the requirements makes the next full build start afresh."""
+
+import importlib.util
+
+from built_book import ROOT
+
+spec = importlib.util.spec_from_file_location("build_book", ROOT / "ci" / "build_book.py")
+build_book = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(build_book)
+
+STALE = (".jupyter_cache", "shared-results", "languages/en/_build/.doctrees", "chapters/04-gru-scratch")
+
+
+def test_changed_inputs_forget_results_and_sphinx_environments(tmp_path, monkeypatch):
+    monkeypatch.setattr(build_book, "BUILD", tmp_path)
+    for folder in STALE:
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "results-inputs.sha256").write_text("the digest of older inputs")
+    build_book.forget_stale_results()
+    assert not any((tmp_path / folder).exists() for folder in STALE)
+    # unchanged inputs: nothing is forgotten
+    for folder in STALE:
+        (tmp_path / folder).mkdir(parents=True)
+    build_book.forget_stale_results()
+    assert all((tmp_path / folder).exists() for folder in STALE)
