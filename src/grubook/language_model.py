@@ -130,7 +130,7 @@ def train_language_model(corpus: SplitCorpus, cell: str, num_hiddens: int, embed
             raise ValueError(f"the {split} text has {len(corpus.indices[split]):,} characters; "
                              f"it needs at least {needed:,} for these minibatches")
     device = torch.device("cpu") if device is None else torch.device(device)
-    config = {"corpus": corpus.name, "min_count": corpus.min_count,
+    config = {"corpus": corpus.name, "text": corpus.fingerprint, "min_count": corpus.min_count,
               "split_sizes": tuple(len(corpus.indices[s]) for s in ("train", "valid", "test")),
               "vocab_size": corpus.vocab_size, "cell": cell, "num_hiddens": num_hiddens,
               "embed_size": embed_size, "num_layers": num_layers, "dropout": dropout,

@@ -110,7 +110,8 @@ def ngram_baselines(corpus: SplitCorpus, max_order: int, prefixes=(), sample_len
                          "ngram": counts.perplexity(text["test"], best)},
                 "samples": {p: counts.sample(p, sample_len, best, seed) for p in prefixes}}
 
-    key = {"corpus": corpus.name, "min_count": corpus.min_count, "max_order": max_order,
+    key = {"corpus": corpus.name, "text": corpus.fingerprint, "min_count": corpus.min_count,
+           "max_order": max_order,
            "split_sizes": tuple(len(corpus.indices[s]) for s in ("train", "valid", "test")),
            "prefixes": tuple(prefixes), "sample_len": sample_len, "seed": seed}
     return computed_once_for("ngram-baselines", key, compute)
