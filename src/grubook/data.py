@@ -426,12 +426,12 @@ def load_split_corpus(name: str | Path, num_train_chars: int | None = None,
         _positive_or_none(budget_name, value)
     if not isinstance(min_count, int) or min_count < 1:
         raise ValueError(f"min_count must be a positive integer, got {min_count!r}")
-    documents, openings = [], set()
-    for document in corpus_documents(name):  # a repeated poem must not be in two splits
+    all_documents, documents, openings = corpus_documents(name), [], set()
+    for document in all_documents:  # a repeated poem must not be in two splits
         if document[:REPEAT_KEY] not in openings:
             openings.add(document[:REPEAT_KEY])
             documents.append(document)
-    num_repeats = len(corpus_documents(name)) - len(documents)
+    num_repeats = len(all_documents) - len(documents)
     if len(documents) < 10:
         raise ValueError(f"{name!r} has {len(documents)} documents; splitting needs at least 10 (of "
                          "every ten, one goes to validation and one to test): in a text file of your "
