@@ -1,9 +1,9 @@
 """Character language models at a real scale: an embedding, a recurrent layer and a linear output,
 trained with Adam for a fixed number of updates and stopped early on the validation text.
 
-One trained model often serves several pages (chapter 5's GRU is one of chapter 6's seeds), so
-`train_language_model` trains each configuration once per build and every page that asks for the
-same one loads it. `GRUBOOK_SCALE=full` selects the larger budgets the pages define for a GPU.
+A configuration asked for twice (by two pages, or by a page and an exercise that repeats one of its
+runs) is trained once: `train_language_model` trains each configuration once per build and every
+later request for it loads the result. `GRUBOOK_SCALE=full` selects the larger budgets the pages define for a GPU.
 """
 
 from __future__ import annotations
