@@ -33,10 +33,13 @@ def load_yaml(path: Path) -> dict:
 
 
 def language_config(base: dict, code: str, info: dict) -> dict:
-    """`_config.yml` with one language's title, Sphinx language and search box text."""
+    """`_config.yml` with one language's title, author, Sphinx language, search box text and the
+    settings listed under its `sphinx_config`."""
     config = yaml.safe_load(yaml.safe_dump(base))  # a deep copy
     config["title"] = info["title"]
+    config["author"] = info.get("author", config["author"])
     sphinx_config = config["sphinx"]["config"]
+    sphinx_config.update(info.get("sphinx_config", {}))
     sphinx_config["language"] = info["sphinx_language"]
     sphinx_config["html_theme_options"]["search_bar_text"] = info["search_bar_text"]
     # The generated config sits in _build/: point the local extension back at the repository.

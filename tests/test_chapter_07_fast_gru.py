@@ -1,6 +1,8 @@
 """Chapter 07, making a GRU fast: its helpers count and size what they claim, and every statement the
 prose draws from its measurements holds for the glued values of both twins."""
 
+import string
+
 import pytest
 import torch
 from torch import nn
@@ -42,11 +44,19 @@ def test_min_gru_lm_parameters_is_the_models_count(chapter):
         assert chapter["min_gru_lm_parameters"](h, q, e, layers) == chapter["count_parameters"](model)
 
 
+def fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
 def test_the_lang_specific_cells_define_the_same_names():
     names = {code: language_strings(code) for code in LANGUAGES}
     for code, namespace in names.items():
+        assert namespace["language"] == code
         assert set(namespace["words"]) == set(names["en"]["words"]), code
         assert set(namespace["plot_labels"]) == set(names["en"]["plot_labels"]), code
+        assert set(namespace["printed"]) == set(names["en"]["printed"]), code
+        for key, template in namespace["printed"].items():
+            assert fields(template) == fields(names["en"]["printed"][key]), (code, key)
 
 
 @pytest.mark.parametrize("code", list(LANGUAGES))

@@ -12,6 +12,7 @@ from built_book import CACHE, LANGUAGES, ROOT, SITE, toc_pages, twin
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 from bilingual import join_cjk_lines  # noqa: E402
+from prose_numbers import E_NOTATION, without_e_notation  # noqa: E402
 
 
 class LinkCollector(HTMLParser):
@@ -113,3 +114,41 @@ def test_wrapped_chinese_lines_do_not_become_spaces():
         html = re.sub(r"<pre.*?</pre>", "", built_page("zh", page).read_text(encoding="utf-8"), flags=re.S)
         breaks = re.findall(r".{0,12}[\u4e00-\u9fff，。：；]\n[\u4e00-\u9fff，。].{0,12}", html)
         assert breaks == [], f"{page}: {breaks[:3]}"
+
+
+def prose_text(html: str) -> str:
+    """A built page's words outside code, outputs, maths and tags."""
+    for block in (r"<pre.*?</pre>", r"<code.*?</code>", r'<div class="cell_output.*?</div>\s*</div>',
+                  r"\\\(.*?\\\)", r"\\\[.*?\\\]", r"<script.*?</script>", r"<[^>]+>"):
+        html = re.sub(block, " ", html, flags=re.S)
+    return html
+
+
+def test_numbers_in_prose_are_never_in_e_notation():
+    assert without_e_notation("2e+07 times, 3.2e-08 and 1E5; d2l, 0x1e3") == \
+        "2×10⁷ times, 3.2×10⁻⁸ and 1×10⁵; d2l, 0x1e3"
+    for code in LANGUAGES:
+        for page in toc_pages():
+            found = E_NOTATION.findall(prose_text(built_page(code, page).read_text(encoding="utf-8")))
+            assert found == [], f"{code}/{page}: e-notation in prose: {found[:3]}"
+
+
+def test_citations_of_two_papers_by_the_same_authors_in_one_year_differ():
+    for code in LANGUAGES:
+        bibliography = built_page(code, "book/bibliography/en").read_text(encoding="utf-8")
+        labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<', bibliography)
+        assert len(labels) >= 10 and len(set(labels)) == len(labels), labels
+        assert "Cho et al., 2014a" in labels and "Cho et al., 2014b" in labels
+        chapter = built_page(code, "chapters/03-full-gru/en").read_text(encoding="utf-8")
+        assert "Cho et al., 2014a" in chapter and "Cho et al., 2014b" in chapter
+
+
+def test_chinese_solutions_are_titled_after_their_exercise():
+    words = LANGUAGES["zh"]["solution_title"]
+    after = words.partition("{exercise}")[2]
+    pages = [built_page("zh", page).read_text(encoding="utf-8") for page in toc_pages()]
+    titles = [t for html in pages for t in re.findall(r'<p class="admonition-title">(.*?)</p>', html)
+              if "#" in t and "ex" in t]
+    solutions = [t for t in titles if t.endswith(f"</a>{after}")]
+    assert len(solutions) >= 10, "the chapters' solutions lost their titles"
+    assert not [t for t in titles if re.match(r"[^<]+<a ", t)], "a solution title reads 解答 练习 n"
