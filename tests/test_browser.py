@@ -253,3 +253,15 @@ def test_search_results_quote_the_text_without_tex_source(site_url, page, code):
     page.wait_for_timeout(500)
     for text in summaries.all_text_contents():
         assert not re.search(r"\\[A-Za-z]+|\\\(|\$", text), text
+
+
+def test_the_language_switch_keeps_the_section_being_read(site_url, page):
+    instructors = "book/instructors/en"
+    label = re.findall(r"^\(([a-z0-9-]+)\)=$", (ROOT / f"{instructors}.md").read_text(encoding="utf-8"),
+                       flags=re.M)[2]
+    page.goto(f"{site_url}/en/{instructors}.html#{label}")
+    page.wait_for_load_state("load")
+    # the header with the link stays at the top of the window: click it where it is, no scrolling
+    page.locator("a.twin-link[hreflang=zh]").first.dispatch_event("click")
+    page.wait_for_url(f"**/zh/{twin(instructors, 'zh')}.html#{label}")
+    expect(page.locator(f"section#{label}")).to_be_in_viewport()

@@ -31,7 +31,8 @@ function translateAttributes() {
 }
 
 // The language switch keeps the reader's place: twin pages carry the same section labels, so the
-// link takes the id of the section being read.
+// link takes the label of the section being read. Sphinx writes a label as an empty <span id> at the
+// top of its section, or as the section's own id when the heading gives no id of its own.
 function keepPlaceOnLanguageSwitch() {
   for (const link of document.querySelectorAll("a.twin-link")) {
     link.addEventListener("click", () => {
@@ -39,7 +40,8 @@ function keepPlaceOnLanguageSwitch() {
       const above = sections.filter((s) => s.getBoundingClientRect().top <= 80);
       const current = above.length ? above[above.length - 1] : null;
       const url = new URL(link.href);
-      url.hash = current && current !== sections[0] ? current.id : "";
+      const label = current && (current.querySelector(":scope > span[id]") || current);
+      url.hash = current && current !== sections[0] ? label.id : "";
       link.href = url.toString();
     });
   }
