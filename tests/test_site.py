@@ -152,3 +152,13 @@ def test_chinese_solutions_are_titled_after_their_exercise():
     solutions = [t for t in titles if t.endswith(f"</a>{after}")]
     assert len(solutions) >= 10, "the chapters' solutions lost their titles"
     assert not [t for t in titles if re.match(r"[^<]+<a ", t)], "a solution title reads 解答 练习 n"
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_the_search_and_index_pages_link_to_the_other_languages(code):
+    for name in ("search", "genindex"):
+        links = parse(SITE / code / f"{name}.html").twin_links
+        assert sorted(link["hreflang"] for link in links) == sorted(c for c in LANGUAGES if c != code)
+        for link in links:
+            target = (SITE / code / link["href"]).resolve()
+            assert target == (SITE / link["hreflang"] / f"{name}.html").resolve()

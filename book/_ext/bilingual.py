@@ -51,14 +51,22 @@ def site_language(sphinx_language: str, languages: dict) -> str:
     )
 
 
+# Pages Sphinx makes for each site, the same name in every language.
+SITE_PAGES = ("search", "genindex")
+
+
 def _add_twin_links(app, pagename, templatename, context, doctree):
     languages = load_languages()
     current = site_language(app.config.language, languages)
-    if page_language(pagename, languages) != current:
+    if pagename in SITE_PAGES:
+        url = lambda code: f"../{code}/{pagename}.html"  # noqa: E731
+    elif page_language(pagename, languages) == current:
+        url = lambda code: twin_url(pagename, code)  # noqa: E731
+    else:
         context["twin_links"] = []
         return
     context["twin_links"] = [
-        {"code": code, "name": info["name"], "url": twin_url(pagename, code)}
+        {"code": code, "name": info["name"], "url": url(code)}
         for code, info in languages.items()
         if code != current
     ]
