@@ -1,6 +1,7 @@
 """The built sites: both languages, twin links both ways, Chinese search, offline MathJax, no errors."""
 
 import json
+import os
 import re
 import sys
 from html.parser import HTMLParser
@@ -160,5 +161,5 @@ def test_the_search_and_index_pages_link_to_the_other_languages(code):
         links = parse(SITE / code / f"{name}.html").twin_links
         assert sorted(link["hreflang"] for link in links) == sorted(c for c in LANGUAGES if c != code)
         for link in links:
-            target = (SITE / code / link["href"]).resolve()
-            assert target == (SITE / link["hreflang"] / f"{name}.html").resolve()
+            target = os.path.normpath(SITE / code / link["href"])
+            assert target == os.path.normpath(SITE / link["hreflang"] / f"{name}.html")
