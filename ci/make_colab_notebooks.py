@@ -13,6 +13,14 @@ with the pins of requirements.txt and requirements-no-deps.txt:
 - `d2l` and the two corpus packages, without their dependencies (as `make book` installs them).
 
 Nothing in a notebook reads the repository's files, so a notebook runs from an empty folder.
+
+The prose is written for the book's site (MyST): glued numbers, citations, cross-references,
+exercises. A notebook shows it as plain Markdown that Jupyter and Colab render: each glued value as
+the built book printed it (a note at the top says they come from the published run), citations as
+author-year links to the site's bibliography, `{doc}` and `{ref}` as links to the site, figure
+numbers as the site numbers them, exercises as bold headings with their solutions folded in a
+`<details>` block, admonitions as block quotes. So the script reads the built book: run `make book`
+first.
 The publishing workflow pushes DIR to the `notebooks` branch (`colab_notebooks_branch` in
 `_config.yml`), where the Colab launch buttons of the book point (book/_ext/colab_launch.py).
 """
@@ -20,6 +28,7 @@ The publishing workflow pushes DIR to the `notebooks` branch (`colab_notebooks_b
 import argparse
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import jupytext
@@ -28,6 +37,24 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "_build" / "colab"
+BUILD = ROOT / "_build"
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from citations import author_year  # noqa: E402  (the bibliography's own labels)
+from prose_numbers import without_e_notation  # noqa: E402
+
+# The words a notebook adds to the prose, per language.
+NOTEBOOK_WORDS = {
+    "en": {"numbers": "*The numbers in this text come from the run that built the published book "
+                      "({site}); when you run the cells, yours will differ slightly.*",
+           "solution": "Solution to {exercise}"},
+    "zh": {"numbers": "*正文中的数字来自生成本书网页（{site}）的那次运行；你自己运行这些单元时，"
+                      "得到的数字会略有不同。*",
+           "solution": "{exercise}的解答"},
+}
+ROLE = re.compile(r"\{(?P<role>[a-z:]+)\}`(?P<content>[^`]*)`")
+DIRECTIVE = re.compile(r"^```\{(?P<name>[a-z-]+)\}(?P<argument>[^\n]*)\n(?P<body>.*?)^```[ \t]*$",
+                       re.M | re.S)
+LABEL_LINE = re.compile(r"^\([A-Za-z0-9_-]+\)=[ \t]*\n", re.M)
 
 # What Colab lacks, by the name pip knows; the versions come from the requirement files.
 WITH_DEPENDENCIES = ["myst-nb", "mplfonts", "opencc-python-reimplemented"]
@@ -87,15 +114,115 @@ def install_cell_source(language: str) -> str:
     ])
 
 
+def site_url() -> str:
+    """Where the publishing workflow deploys the book: the repository's GitHub Pages."""
+    org, repo, _ = repository()
+    return f"https://{org}.github.io/{repo}"
+
+
+def glued_values(source: Path) -> dict:
+    """The values the chapter glued, from the execution cache of the built book."""
+    from jupyter_cache import get_cache
+
+    cache = BUILD / ".jupyter_cache" / source.stem
+    try:
+        record = get_cache(cache).match_cache_notebook(jupytext.read(source))
+    except KeyError:
+        raise SystemExit(f"{source.relative_to(ROOT)} has not been executed with its current code: "
+                         f"run `make book` (or `make chapter NAME={source.parent.name}`) first") from None
+    values = {}
+    for cell in get_cache(cache).get_cache_bundle(record.pk).nb.cells:
+        for output in cell.get("outputs", []):
+            scrap = output.get("metadata", {}).get("scrapbook")
+            if scrap:
+                values[scrap["name"]] = output["data"][scrap["mime_prefix"] + "text/plain"]
+    return values
+
+
+def built_numbers(source: Path) -> dict[str, str]:
+    """Label -> the number the built page gives it ("Fig. 5", "练习 11"), for figures and exercises."""
+    page = BUILD / "html" / source.stem / source.relative_to(ROOT).with_suffix(".html")
+    if not page.exists():
+        raise SystemExit(f"{page.relative_to(ROOT)} is missing: run `make book` first")
+    html = page.read_text(encoding="utf-8")
+    numbers = dict(re.findall(r'href="#([^"]+)"><span class="std std-numref">([^<]*)</span>', html))
+    numbers.update(re.findall(r'id="([^"]+)">\s*<p class="admonition-title">'
+                              r'<span class="caption-number">([^<]*?)\s*</span>', html))
+    return numbers
+
+
+def bibliography() -> dict[str, str]:
+    from pybtex.database import parse_file
+
+    return {key: author_year(entry) for key, entry in parse_file(ROOT / "book" / "references.bib").entries.items()}
+
+
+def plain_markdown(text: str, source: Path, glued: dict, numbers: dict, references: dict) -> str:
+    """A markdown cell of the chapter without MyST: what Jupyter and Colab render as the site does."""
+    from myst_nb.core.variables import format_plain_text
+
+    code = source.stem
+    words = NOTEBOOK_WORDS.get(code, NOTEBOOK_WORDS["en"])
+    page_url = f"{site_url()}/{code}/{source.parent.relative_to(ROOT).as_posix()}"
+
+    def link(target: str) -> str:  # a {doc} path relative to the chapter -> its page on the site
+        path = (source.parent / target).resolve().relative_to(ROOT).as_posix()
+        return f"{site_url()}/{code}/{path}.html"
+
+    def role(match) -> str:
+        name, content = match["role"], match["content"]
+        if name in ("glue:text", "glue", "glue:md"):
+            key, _, spec = content.partition(":")
+            if key not in glued:
+                raise SystemExit(f"{source.relative_to(ROOT)} quotes {key!r}, which it never glued")
+            return without_e_notation(format_plain_text(glued[key], spec if name != "glue:md" else ""))
+        if name.startswith("cite"):
+            cited = [f"[{references[key.strip()]}]({site_url()}/{code}/book/bibliography/{code}.html)"
+                     for key in content.split(",")]
+            return "(" + "; ".join(cited) + ")" if name in ("cite", "cite:p") else "; ".join(cited)
+        explicit = re.fullmatch(r"(?s)(.*?)\s*<([^>]+)>", content)
+        text, target = (explicit[1], explicit[2]) if explicit else (None, content)
+        if name == "doc":
+            return f"[{text or target}]({link(target)})"
+        if name in ("ref", "numref"):
+            return f"[{text or numbers.get(target, target)}]({page_url}/{code}.html#{target})"
+        raise SystemExit(f"{source.relative_to(ROOT)}: no notebook form for the role {{{name}}}")
+
+    def directive(match) -> str:
+        name, argument, body = match["name"], match["argument"].strip(), match["body"]
+        options = dict(re.findall(r"^:([a-z-]+):[ \t]*(.*)$", body, re.M))
+        body = re.sub(r"^:[a-z-]+:.*\n", "", body, flags=re.M).strip("\n")
+        body = plain_markdown(body, source, glued, numbers, references)
+        if name == "exercise":
+            return f"**{numbers.get(options.get('label', ''), '')}.** {body}"
+        if name == "solution":
+            summary = words["solution"].format(exercise=numbers.get(argument, argument))
+            return f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>"
+        title = argument or name.capitalize()
+        quoted = "\n".join(f"> {line}".rstrip() for line in body.splitlines())
+        return f"> **{title}**\n>\n{quoted}"
+
+    text = LABEL_LINE.sub("", text)
+    text = DIRECTIVE.sub(directive, text)
+    return ROLE.sub(role, text)
+
+
 def colab_notebook(source: Path) -> nbformat.NotebookNode:
-    """The chapter `source` (MyST .md) as a notebook whose first cell installs what Colab lacks."""
+    """The chapter `source` (MyST .md) as a notebook whose first cell installs what Colab lacks and
+    whose prose is plain Markdown (needs the built book: see the module's docstring)."""
     language = source.stem
     notebook = jupytext.read(source)
+    glued, numbers, references = glued_values(source), built_numbers(source), bibliography()
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = plain_markdown(cell.source, source, glued, numbers, references)
+    words = NOTEBOOK_WORDS.get(language, NOTEBOOK_WORDS["en"])
     notebook.metadata.pop("jupytext", None)
     notebook.metadata["accelerator"] = "GPU"  # Colab offers a GPU runtime; the chapters also run on a CPU
     notebook.metadata["colab"] = {"provenance": []}
     install = nbformat.v4.new_code_cell(install_cell_source(language), metadata={"tags": ["colab-install"]})
-    notebook.cells.insert(0, install)
+    note = nbformat.v4.new_markdown_cell(words["numbers"].format(site=f"{site_url()}/{language}/"))
+    notebook.cells[1:1] = [note, install]  # after the title
     for number, cell in enumerate(notebook.cells):  # stable ids: a rebuild changes nothing
         cell["id"] = f"cell-{number}"
     nbformat.validate(notebook)

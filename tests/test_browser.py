@@ -29,7 +29,8 @@ Ampere Adam SGD Binder Colab Jupyter JupyterLab JupyterHub Book MyST myst nb jup
 Actions Pages Python NumPy jieba d2l OpenCC Noto Sans SC CJK Debian Linux macOS Windows MIT GPL CC BY
 SA SHA UTF Kneser Ney Cho Chung Ng Zhang Bengio Hochreiter Schmidhuber Jozefowicz Karpathy Linzen Feng
 Heinsen Pascanu Chen Goodman English x86_64 ipynb pdf md float32 float64 bfloat16 sigmoid tanh softmax
-ReLU Ctrl nn torch
+ReLU Ctrl nn torch Frasconi Simard Mikolov Kyunghyun Frobenius PyPI DNA TorchScript Triton autograd
+logit
 """.split())
 
 
@@ -224,7 +225,7 @@ def glossary_terms(code: str) -> list[str]:
     terms = []
     for row in rows[1:]:
         for term in row[0].split("/"):
-            term = re.sub(r"\(.*?\)", "", term).strip()
+            term = " ".join(re.sub(r"\(.*?\)|（.*?）", "", term).split())
             if len(term) >= 2:  # Sphinx's search leaves out one-character words (门)
                 terms.append(term)
     return terms

@@ -41,8 +41,9 @@ NOTEBOOKS_BRANCH = CONFIG["sphinx"]["config"]["colab_notebooks_branch"]
 COLAB_URL = CONFIG["launch_buttons"]["colab_url"].rstrip("/")
 BINDER_URL = CONFIG["launch_buttons"]["binderhub_url"].rstrip("/")
 
-# The chapter executed stand-alone: the cheapest one to run (this test should take about a minute).
-STANDALONE_CHAPTER = "03-full-gru"
+# The chapters executed stand-alone, in every language: the cheapest ones to run.
+STANDALONE_CHAPTERS = ["02-simplified-gru", "03-full-gru"]
+MYST_LEFT = re.compile(r"\{[a-z:-]+\}`|^```\{|^:::|^\([A-Za-z0-9_-]+\)=$", re.M)
 normalise = colab.normalise  # package names as pip compares them
 
 
@@ -259,9 +260,15 @@ def test_repo2docker_builds_binder_from_environment_yml_and_postbuild():
 
 # --- Colab notebooks -----------------------------------------------------------------------------
 
+def install_cell(notebook):
+    cells = [c for c in notebook.cells if "colab-install" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, "a notebook needs exactly one install cell"
+    return cells[0]
+
+
 def install_cell_packages(notebook) -> tuple[list[str], list[str], list[str]]:
     """What the install cell installs: (with dependencies, without dependencies, URLs)."""
-    cell = notebook.cells[0]
+    cell = install_cell(notebook)
     with_deps, without_deps, urls = [], [], []
     for line in cell.source.splitlines():
         words = line.split()
@@ -283,8 +290,10 @@ def test_the_colab_notebooks_mirror_every_chapter_and_install_what_colab_lacks(t
     for source, target in zip(sorted(sources), sorted(written)):
         notebook = nbformat.read(target, as_version=4)
         nbformat.validate(notebook)
-        install = notebook.cells[0]
+        install = install_cell(notebook)
         assert install.cell_type == "code"
+        assert notebook.cells.index(install) < next(
+            i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c is not install)
         assert 'if "google.colab" in sys.modules:' in install.source
         assert all(line.startswith("    ") for line in install.source.splitlines() if "%pip" in line)
         with_deps, without_deps, urls = install_cell_packages(notebook)
@@ -294,8 +303,59 @@ def test_the_colab_notebooks_mirror_every_chapter_and_install_what_colab_lacks(t
         for line in install.source.splitlines():
             for name, version in re.findall(r"([A-Za-z0-9_.-]+)==(\S+)", line):
                 assert pins[normalise(name)] == version, f"{name} is pinned to {pins[normalise(name)]}"
-        assert [c.source for c in notebook.cells[1:]] == [c.source for c in jupytext.read(source).cells]
+        code = [c.source for c in notebook.cells if c.cell_type == "code" and c is not install]
+        assert code == [c.source for c in jupytext.read(source).cells if c.cell_type == "code"]
         assert "jupytext" not in notebook.metadata
+        prose = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+        assert MYST_LEFT.findall(prose) == [], f"{source.relative_to(ROOT)}: MyST left in the prose"
+        assert colab.site_url() in prose  # links and citations point at the site
+
+
+def test_a_notebook_shows_the_values_the_page_shows():
+    source = ROOT / "chapters" / STANDALONE_CHAPTERS[0] / "en.md"
+    notebook = colab.colab_notebook(source)
+    prose = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    page = (SITE / "en" / source.relative_to(ROOT).with_suffix(".html")).read_text(encoding="utf-8")
+    pasted = re.findall(r'<span class="pasted-text">([^<]*)</span>', page)
+    assert len(pasted) >= 10
+    assert all(value in prose for value in pasted), [v for v in pasted if v not in prose][:3]
+    assert "<details>" in prose and "</details>" in prose  # the solutions, folded
+
+
+def test_the_notebook_converter_leaves_no_myst_in_a_sample(tmp_path):
+    """Every form the chapters use, converted (the chapters' own test above covers what they use)."""
+    source = ROOT / "chapters" / STANDALONE_CHAPTERS[0] / "en.md"
+    sample = """(sec-x)=
+## A section
+
+Glued {glue:text}`ratio:.1e` and {glue:text}`name`; {cite}`cho2014learning,cho2014properties`.
+See {doc}`the notation <../../book/notation/en>`, {numref}`fig-a`, {ref}`that <ex-a>`.
+
+```{exercise}
+:label: ex-a
+
+Do it.
+```
+
+```{solution} ex-a
+:class: dropdown
+
+Done, $x = 1$.
+```
+
+```{admonition} Careful
+:class: warning
+
+Mind the gate.
+```
+"""
+    text = colab.plain_markdown(sample, source, {"ratio": "23000000.0", "name": "'GRU'"},
+                                {"fig-a": "Fig. 2", "ex-a": "Exercise 4"}, colab.bibliography())
+    assert MYST_LEFT.findall(text) == []
+    for expected in ("2.3×10⁷", " GRU;", "Cho et al., 2014a", "Cho et al., 2014b", "[Fig. 2](",
+                     "[that](", "**Exercise 4.** Do it.", "<summary>Solution to Exercise 4</summary>",
+                     "> **Careful**", "> Mind the gate.", "/book/notation/en.html"):
+        assert expected in text, expected
 
 
 # Packages a Colab runtime has before any install (the book needs nothing else from its image).
@@ -342,8 +402,11 @@ def run(python: Path, code: str) -> subprocess.CompletedProcess:
                           cwd=python.parent, env={"PATH": os.environ["PATH"], "PYTHONNOUSERSITE": "1"})
 
 
-def test_a_colab_notebook_runs_alone_with_only_what_its_install_cell_names(tmp_path, monkeypatch):
-    source = ROOT / "chapters" / STANDALONE_CHAPTER / "en.md"
+@pytest.mark.parametrize("chapter", STANDALONE_CHAPTERS)
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_a_colab_notebook_runs_alone_with_only_what_its_install_cell_names(tmp_path, monkeypatch,
+                                                                          chapter, code):
+    source = ROOT / "chapters" / chapter / f"{code}.md"
     assert source.exists(), f"the stand-alone test runs {source}, which does not exist"
     notebook = colab.colab_notebook(source)
     with_deps, without_deps, _ = install_cell_packages(notebook)
