@@ -13,6 +13,7 @@ are printed.
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,16 +138,38 @@ def build_language(code: str, info: dict, only: str | None) -> Path:
         env={**os.environ, "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"},
     )
     if result.returncode != 0:
-        for log in sorted((html / "reports").rglob("*.err.log")) if (html / "reports").exists() else []:
+        logs = sorted((html / "reports").rglob("*.err.log")) if (html / "reports").exists() else []
+        for log in logs:
             print(f"\n===== {log.relative_to(ROOT)} =====\n{log.read_text(encoding='utf-8')}")
-        raise SystemExit(f"the {info['name']} site failed to build (see the messages above)")
+        # The notebook's own error comes last, below Sphinx's and the kernel's messages.
+        for log in logs:
+            cell, error = failure_summary(log.read_text(encoding="utf-8"))
+            print(f"\n===== {log.stem.removesuffix('.err')} failed in this cell =====\n{cell}\n\n{error}")
+        raise SystemExit(f"the {info['name']} site failed to build"
+                         + (": a notebook raised an error (above)" if logs else " (see the messages above)"))
     if only is not None:
+        page = html / f"{twin_file(f'chapters/{only}/{SOURCE_LANGUAGE}', code)}.html"
+        print(f"{info['name']}: open {page} ({BUILD / 'html'} keeps the last full build: `make book`)")
         return html
     site = BUILD / "html" / code
     if site.exists():
         shutil.rmtree(site)
     shutil.copytree(html, site)
     return site
+
+
+ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*$", re.M)
+
+
+def failure_summary(log: str) -> tuple[str, str]:
+    """(the cell that raised, the exception line) from an execution report of myst-nb (nbclient's
+    CellExecutionError: the cell between two rules of dashes, then the traceback)."""
+    log = ANSI_CODE.sub("", log)
+    cell = re.search(r"executing the following cell:\n-+\n(.*?)\n-+\n", log, re.S)
+    errors = [match.group(0) for match in EXCEPTION_LINE.finditer(log)]
+    return (cell.group(1) if cell else "(the cell is not in the report)",
+            errors[-1] if errors else "(no exception line in the report)")
 
 
 def write_landing(languages: dict) -> Path:

@@ -208,7 +208,7 @@ def plain_markdown(text: str, source: Path, glued: dict, numbers: dict, referenc
 
 
 def colab_notebook(source: Path) -> nbformat.NotebookNode:
-    """The chapter `source` (MyST .md) as a notebook whose first cell installs what Colab lacks and
+    """The chapter `source` (MyST .md) as a notebook whose install cell (after the title) installs what Colab lacks and
     whose prose is plain Markdown (needs the built book: see the module's docstring)."""
     language = source.stem
     notebook = jupytext.read(source)

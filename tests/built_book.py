@@ -43,7 +43,12 @@ def glued(source: Path) -> dict:
     """Every value a chapter glued, read from the execution cache that rendered its page."""
     code = source.stem
     cache = get_cache(CACHE / code)
-    record = cache.match_cache_notebook(read_notebook(source))
+    try:
+        record = cache.match_cache_notebook(read_notebook(source))
+    except KeyError:
+        raise AssertionError(
+            f"{source} has not been executed with its current code: run "
+            f"`make chapter NAME={source.parent.name}` (or `make book`) first") from None
     notebook = cache.get_cache_bundle(record.pk).nb
     values = {}
     for cell in notebook.cells:

@@ -5,6 +5,7 @@ width and measured (`phone_visits`), so the suite stays fast."""
 import functools
 import re
 import shutil
+import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,6 +13,9 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from built_book import LANGUAGES, ROOT, SITE, SOURCE_LANGUAGE, toc_pages, twin
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import search_words  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -217,18 +221,10 @@ def test_every_figure_has_alt_text_in_words_and_opens_full_size(phone_visits):
 
 
 def glossary_terms(code: str) -> list[str]:
-    """The terms of one language's glossary: its first column; "门控 / 门" gives both words, and an
-    English term's abbreviation in parentheses is left out."""
-    path = ROOT / f"{GLOSSARY_PAGE}/{code}.md"
-    rows = [line.split("|")[1:-1] for line in path.read_text(encoding="utf-8").splitlines()
-            if line.startswith("|") and not line.startswith("|---")]
-    terms = []
-    for row in rows[1:]:
-        for term in row[0].split("/"):
-            term = " ".join(re.sub(r"\(.*?\)|（.*?）", "", term).split())
-            if len(term) >= 2:  # Sphinx's search leaves out one-character words (门)
-                terms.append(term)
-    return terms
+    """The terms of one language's glossary (book/_ext/search_words.py reads them the same way for
+    jieba); Sphinx's search leaves out one-character words such as 门."""
+    return [term for term in search_words.glossary_terms(ROOT / f"{GLOSSARY_PAGE}/{code}.md", column=0)
+            if len(term) >= 2]
 
 
 @pytest.mark.parametrize("code", LANGUAGES)

@@ -1,6 +1,12 @@
-"""ci/build_book.py: a change to grubook or the requirements makes the next full build start afresh."""
+"""ci/build_book.py: a change to grubook or the requirements makes the next full build start afresh;
+a failing notebook's own error is what the build prints last."""
 
 import importlib.util
+import traceback
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from built_book import ROOT
 
@@ -23,3 +29,17 @@ def test_changed_inputs_forget_results_and_sphinx_environments(tmp_path, monkeyp
         (tmp_path / folder).mkdir(parents=True)
     build_book.forget_stale_results()
     assert all((tmp_path / folder).exists() for folder in STALE)
+
+
+def test_a_failing_cell_and_its_exception_are_found_in_the_report(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell('prefix = "xyz"\nraise ValueError(f"prefix {prefix!r} is not in the vocabulary")'),
+    ])
+    try:
+        NotebookClient(notebook, timeout=60, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    except CellExecutionError:
+        report = traceback.format_exc()  # what jupyter-cache stores and myst-nb writes to *.err.log
+    cell, error = build_book.failure_summary(report)
+    assert cell == notebook.cells[1].source
+    assert error == "ValueError: prefix 'xyz' is not in the vocabulary"

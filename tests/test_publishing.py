@@ -28,7 +28,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from built_book import LANGUAGES, ROOT, SITE
+from built_book import LANGUAGES, ROOT, SITE, SOURCE_LANGUAGE
 
 sys.path.insert(0, str(ROOT / "ci"))
 import make_colab_notebooks as colab
@@ -402,19 +402,17 @@ def run(python: Path, code: str) -> subprocess.CompletedProcess:
                           cwd=python.parent, env={"PATH": os.environ["PATH"], "PYTHONNOUSERSITE": "1"})
 
 
-@pytest.mark.parametrize("chapter", STANDALONE_CHAPTERS)
-@pytest.mark.parametrize("code", LANGUAGES)
-def test_a_colab_notebook_runs_alone_with_only_what_its_install_cell_names(tmp_path, monkeypatch,
-                                                                          chapter, code):
-    source = ROOT / "chapters" / chapter / f"{code}.md"
-    assert source.exists(), f"the stand-alone test runs {source}, which does not exist"
-    notebook = colab.colab_notebook(source)
-    with_deps, without_deps, _ = install_cell_packages(notebook)
-
-    # A fresh environment: Colab's base and the install cell's packages (with their dependencies
-    # where the cell installs them so), reached through a .pth line. A .pth line puts the folder on
-    # sys.path without running the .pth files inside it, so this environment's editable grubook
-    # does not come along.
+@pytest.fixture(scope="module")
+def colab_like_kernel(tmp_path_factory):
+    """A fresh environment with Colab's base and the install cell's packages only (with their
+    dependencies where the cell installs them so), reached through a .pth line, and grubook
+    installed from the repository as a package; a Jupyter kernel named colab-like runs in it.
+    A .pth line puts the folder on sys.path without running the .pth files inside it, so this
+    environment's editable grubook does not come along."""
+    tmp_path = tmp_path_factory.mktemp("colab-like")
+    install = nbformat.v4.new_code_cell(colab.install_cell_source(SOURCE_LANGUAGE),
+                                        metadata={"tags": ["colab-install"]})
+    with_deps, without_deps, _ = install_cell_packages(nbformat.v4.new_notebook(cells=[install]))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -446,7 +444,6 @@ def test_a_colab_notebook_runs_alone_with_only_what_its_install_cell_names(tmp_p
     assert after.returncode == 0, after.stderr
     assert Path(after.stdout.strip()).is_relative_to(site), after.stdout
 
-    # A kernel in that environment runs the notebook from an empty folder.
     kernels = tmp_path / "jupyter" / "kernels" / "colab-like"
     kernels.mkdir(parents=True)
     (kernels / "kernel.json").write_text(json.dumps({
@@ -454,7 +451,17 @@ def test_a_colab_notebook_runs_alone_with_only_what_its_install_cell_names(tmp_p
         "display_name": "Colab-like", "language": "python",
         "env": {"PYTHONNOUSERSITE": "1", "MPLCONFIGDIR": str(tmp_path / "mpl"), "TQDM_DISABLE": "1"},
     }))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return {"jupyter_path": tmp_path / "jupyter", "grubook": after.stdout.strip(), "prefix": str(venv)}
+
+
+@pytest.mark.parametrize("chapter", STANDALONE_CHAPTERS)
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_a_colab_notebook_runs_alone_with_only_what_its_install_cell_names(tmp_path, monkeypatch,
+                                                                          colab_like_kernel, chapter, code):
+    source = ROOT / "chapters" / chapter / f"{code}.md"
+    assert source.exists(), f"the stand-alone test runs {source}, which does not exist"
+    notebook = colab.colab_notebook(source)
+    monkeypatch.setenv("JUPYTER_PATH", str(colab_like_kernel["jupyter_path"]))
     workdir = tmp_path / "empty"
     workdir.mkdir()
     notebook.cells.append(nbformat.v4.new_code_cell(
@@ -464,7 +471,73 @@ def test_a_colab_notebook_runs_alone_with_only_what_its_install_cell_names(tmp_p
     NotebookClient(notebook, kernel_name="colab-like", timeout=600,
                    resources={"metadata": {"path": str(workdir)}}).execute()
     printed = "".join(o.get("text", "") for o in notebook.cells[-1].outputs).split()
-    assert printed == [after.stdout.strip(), str(venv)]
+    assert printed == [colab_like_kernel["grubook"], colab_like_kernel["prefix"]]
     glued = [o for c in notebook.cells for o in c.get("outputs", [])
              if o.get("metadata", {}).get("scrapbook")]
     assert glued, "the notebook glued nothing: did myst_nb's glue run?"
+
+
+def test_the_package_metadata_uses_no_deprecated_form(tmp_path):
+    """setuptools deprecates the licence table; the metadata must read without any warning."""
+    import warnings
+
+    from setuptools.config.pyprojecttoml import apply_configuration
+    from setuptools.dist import Distribution
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        distribution = apply_configuration(Distribution(), ROOT / "pyproject.toml")
+    assert distribution.get_name() == "grubook"
+
+
+def binder_packages() -> set[str]:
+    """What environment.yml and postBuild install (by normalised name): its pip lines and the files
+    they name with -r (with their dependencies), postBuild's no-deps file, and the book's package."""
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+    post_build = (ROOT / "postBuild").read_text(encoding="utf-8")
+    assert "pip install --no-deps -e ." in post_build
+
+    def requirements(lines: list[str]) -> list[str]:
+        names = []
+        for line in (line.split("#")[0].strip() for line in lines):
+            if line.startswith("-r "):
+                names += requirements((ROOT / line.split()[1]).read_text(encoding="utf-8").splitlines())
+            elif line and not line.startswith("-"):
+                names.append(Requirement(line).name)
+        return names
+
+    no_deps = [line for file in re.findall(r"pip install --no-deps -r (\S+)", post_build)
+               for line in (ROOT / file).read_text(encoding="utf-8").splitlines()]
+    return ({normalise(n) for n in distributions_with_dependencies(requirements(pip), follow=True)}
+            | {normalise(n) for n in requirements(no_deps)} | {"grubook"})
+
+
+def chapter_imports() -> set[str]:
+    """The top-level modules the chapters' code cells import, the standard library left out."""
+    modules = set()
+    for source in colab.chapter_sources():
+        for cell in jupytext.read(source).cells:
+            if cell.cell_type == "code":
+                modules |= set(re.findall(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", cell.source, re.M))
+    return modules - set(sys.stdlib_module_names)
+
+
+def test_binder_and_colab_install_every_package_the_chapters_import():
+    """environment.yml (Binder) and the notebooks' install cell (Colab, over its base image) both
+    provide what the chapters import, at the pins of the requirement files."""
+    install = nbformat.v4.new_code_cell(colab.install_cell_source(SOURCE_LANGUAGE),
+                                        metadata={"tags": ["colab-install"]})
+    with_deps, without_deps, urls = install_cell_packages(nbformat.v4.new_notebook(cells=[install]))
+    colab_route = set(distributions_with_dependencies(COLAB_BASE + with_deps, follow=True))
+    colab_route |= set(map(normalise, without_deps)) | {"grubook"}  # grubook: the repository URL
+    assert len(urls) == 1
+    binder = binder_packages()
+    by_module = importlib.metadata.packages_distributions()
+    imported = chapter_imports()
+    assert {"torch", "grubook", "d2l", "myst_nb"} <= imported
+    for module in sorted(imported):
+        names = {normalise(d) for d in by_module.get(module, [])} or {normalise(module)}
+        assert names & colab_route, f"the chapters import {module}; Colab's install cell lacks it"
+        assert names & binder, f"the chapters import {module}; environment.yml and postBuild lack it"
+    assert set(map(normalise, with_deps + without_deps)) <= binder

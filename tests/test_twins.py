@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from built_book import (LANGUAGE_SPECIFIC_TAG, LANGUAGES, ROOT, SOURCE_LANGUAGE, chapter_folders,
+from built_book import (LANGUAGE_SPECIFIC_TAG, LANGUAGES, ROOT, SOURCE_LANGUAGE, chapter_folders, glued,
                         code_cells, toc_pages, twin)
 
 GLUE_REFERENCE = re.compile(r"\{glue:(?:text|md)\}`([A-Za-z0-9_]+)")
@@ -93,3 +93,13 @@ def test_code_lines_fit_the_column(folder):
         long = [line for cell in code_cells(folder / f"{code}.md") for line in cell.source.splitlines()
                 if len(line) > CODE_COLUMNS]
         assert long == [], f"{folder.name}/{code}.md: {len(long)} code lines over {CODE_COLUMNS}: {long[:2]}"
+
+
+def test_a_chapter_that_was_not_built_says_how_to_build_it(tmp_path):
+    folder = chapter_folders()[0]
+    edited = tmp_path / folder.name / f"{SOURCE_LANGUAGE}.md"
+    edited.parent.mkdir()
+    edited.write_text((folder / f"{SOURCE_LANGUAGE}.md").read_text(encoding="utf-8").replace(
+        "```{code-cell} ipython3\n", "```{code-cell} ipython3\n# never executed\n", 1), encoding="utf-8")
+    with pytest.raises(AssertionError, match=f"make chapter NAME={folder.name}"):
+        glued(edited)

@@ -6,6 +6,7 @@ The glossary's terms become jieba's user dictionary (`html_search_options["dict"
 to the site's doctrees at every build from book/glossary/<code>.md, the one list of terms.
 """
 
+import re
 from pathlib import Path
 
 from bilingual import load_languages, site_language
@@ -15,13 +16,15 @@ TERM_FREQUENCY = 100_000  # high enough that jieba keeps a term whole rather tha
 
 
 def glossary_terms(path: Path, column: int) -> list[str]:
-    """The terms in one column of the glossary's table; "门控 / 门" gives both words."""
+    """The terms in one column of the glossary's table; "门控 / 门" gives both words, and a
+    parenthesised gloss ("谱范数（最大奇异值）") is left out."""
     rows = [line.split("|")[1:-1] for line in path.read_text(encoding="utf-8").splitlines()
             if line.startswith("|") and not line.startswith("|---")]
     terms = []
     for row in rows[1:]:
-        terms += [term.strip() for term in row[column].split("/") if term.strip()]
-    return terms
+        terms += [" ".join(re.sub(r"\(.*?\)|（.*?）", "", term).split())
+                  for term in row[column].split("/")]
+    return [term for term in terms if term]
 
 
 def _use_glossary_as_user_dictionary(app, config):
