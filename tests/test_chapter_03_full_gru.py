@@ -158,6 +158,9 @@ def test_the_parameter_counts_match_the_formulas_and_pytorch(code):
 @pytest.mark.parametrize("code", list(LANGUAGES))
 def test_the_prose_claims_hold(code):
     values = glued(CHAPTER / f"{code}.md")
+    # "+<pin_bias> pushes a sigmoid to ..., -<pin_bias> pushes it to the same distance from 0"
+    assert values["sigmoid_pin"] == pytest.approx(torch.sigmoid(torch.tensor(values["pin_bias"])).item())
+    assert values["sigmoid_pin"] > 0.999  # "a large bias" pins the gate
     # "All three pinned cases are below 0.001"; with the reset gate open, "more than a hundred times as much"
     for name in ("reset_shut_gap", "keep_change", "write_gap"):
         assert values[name] < 1e-3, name

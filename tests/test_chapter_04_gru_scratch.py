@@ -75,8 +75,8 @@ def test_the_prose_claims_hold(code):
     # "below both baselines, the vocabulary size of a uniform guess and the character frequencies"
     assert values["best_valid_perplexity"] < values["vocab_size"]
     assert values["best_valid_perplexity"] < values["unigram_perplexity"] < values["vocab_size"]
-    # "after that epoch ... the validation perplexity climbed": overfitting
-    assert values["best_valid_epoch"] < 160
+    # "after that epoch ... the validation perplexity climbed to ... by epoch {num_epochs}": overfitting
+    assert values["best_valid_epoch"] < values["num_epochs"]
     assert values["valid_perplexity"] > values["best_valid_perplexity"]
     # "the training perplexity fell"
     assert values["train_perplexity"] < values["first_perplexity"]

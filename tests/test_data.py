@@ -204,8 +204,10 @@ def test_too_many_characters_is_a_value_error():
         load_corpus("tang_poems", num_chars=n)  # no room for the 2,000 validation characters
     with pytest.raises(ValueError, match=f"{n:,}"):
         data.load_data_tang_poems(num_chars=n + 1)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="num_chars must be an integer >= 1, got 0"):
         load_corpus("tang_poems", num_chars=0)
+    with pytest.raises(ValueError, match="write 10_000 for 10000.0"):
+        load_corpus("tang_poems", num_chars=1e4)
 
 
 # --- Split by documents ------------------------------------------------------------

@@ -61,6 +61,14 @@ def test_bad_settings_fail_before_training(corpus):
         train_language_model(corpus, "gru", 16, 8, **{**SETTINGS, "eval_every": 0})
     with pytest.raises(ValueError, match="valid text has 1,200 characters"):
         train_language_model(corpus, "gru", 16, 8, **{**SETTINGS, "num_steps": 30})
+    with pytest.raises(ValueError, match="reverses every step"):
+        train_language_model(corpus, "gru", 16, 8, **{**SETTINGS, "clipping_theta": -1.0})
+    with pytest.raises(ValueError, match="lr must be a number above 0"):
+        train_language_model(corpus, "gru", 16, 8, **{**SETTINGS, "lr": 0})
+    with pytest.raises(ValueError, match="dropout must be a share"):
+        train_language_model(corpus, "gru", 16, 8, **{**SETTINGS, "dropout": 1.5})
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got True"):
+        train_language_model(corpus, "gru", 16, 8, **{**SETTINGS, "batch_size": True})
 
 
 def test_an_unknown_scale_is_refused_at_import():

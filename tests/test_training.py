@@ -264,7 +264,20 @@ def test_training_validates_before_it_starts():
         train(prefixes=[""])
     with pytest.raises(TypeError, match="list"):
         train(prefixes="ab")
-    assert calls == []
+    for lr in (0, -0.5, float("nan")):
+        with pytest.raises(ValueError, match="lr must be a number above 0"):
+            train(lr=lr)
+    with pytest.raises(ValueError, match="reverses every step"):
+        train(clipping_theta=-1.0)
+    with pytest.raises(ValueError, match="clipping_theta must be a number above 0"):
+        train(clipping_theta=float("nan"))
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got True"):
+        train(batch_size=True)
+    with pytest.raises(ValueError, match="held-out indices.*num_valid_chars"):
+        train(valid_indices=[1, 2])
+    with pytest.raises(ValueError, match="training vocabulary"):
+        train(valid_indices=[vocab_size] * 40)
+    assert calls == []  # every bad argument was refused before the parameters were made
 
 
 # --- nn.Module training ---------------------------------------------------------------
@@ -333,6 +346,14 @@ def test_pytorch_evaluate_perplexity_is_vocab_size_for_uniform_outputs():
     assert evaluate_perplexity_pytorch(indices, model, 7, "cpu") == pytest.approx(7.0, rel=1e-5)
     with pytest.raises(ValueError, match="at least 9 held-out indices"):
         evaluate_perplexity_pytorch([3], model, 7, "cpu")
+    with pytest.raises(ValueError, match="num_streams must be an integer >= 1, got 0"):
+        evaluate_perplexity_pytorch(indices, model, 7, "cpu", num_streams=0)
+    with pytest.raises(ValueError, match="num_chars must be an integer >= 0, got -3"):
+        predict_rnn_pytorch("a", -3, model, 7, "cpu", list("abcdefg"), {c: i for i, c in enumerate("abcdefg")})
+    model.dense.weight.grad = torch.ones_like(model.dense.weight)
+    with pytest.raises(ValueError, match="reverses every step"):
+        grad_clipping(model.parameters(), -1.0)
+    assert grad_clipping(model.parameters(), math.inf) > 0  # infinity: measure, never clip
 
 
 def test_rnn_model_rejects_mismatched_layers():

@@ -29,6 +29,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from .training import _check_integer  # one rule for integer arguments, one message
+
 __all__ = [
     "CORPORA",
     "CharCorpus",
@@ -292,11 +294,9 @@ def load_corpus(name: str | Path, num_chars: int = 10_000, num_valid_chars: int 
     characters outside it are dropped from ``valid_indices`` and counted in
     ``valid_oov_rate``.
     """
+    _check_integer("num_chars", num_chars, 1)  # before the corpus is read and checked
+    _check_integer("num_valid_chars", num_valid_chars, 0)
     text = corpus_text(name)
-    if num_chars <= 0:
-        raise ValueError(f"num_chars must be positive, got {num_chars}")
-    if num_valid_chars < 0:
-        raise ValueError(f"num_valid_chars must be >= 0, got {num_valid_chars}")
     if num_chars + num_valid_chars > len(text):
         raise ValueError(
             f"num_chars + num_valid_chars = {num_chars + num_valid_chars:,} exceeds the "
@@ -384,8 +384,8 @@ class SplitCorpus:
 
 
 def _positive_or_none(name: str, value) -> None:
-    if value is not None and (not isinstance(value, int) or value < 1):
-        raise ValueError(f"{name} must be a positive integer or None (all of it), got {value!r}")
+    if value is not None:
+        _check_integer(f"{name} (or None: all of it)", value, 1)
 
 
 def _take(documents: list[str], budget: int | None, what: str) -> tuple[str, int]:
@@ -424,8 +424,7 @@ def load_split_corpus(name: str | Path, num_train_chars: int | None = None,
                                ("num_valid_chars", num_valid_chars),
                                ("num_test_chars", num_test_chars)):
         _positive_or_none(budget_name, value)
-    if not isinstance(min_count, int) or min_count < 1:
-        raise ValueError(f"min_count must be a positive integer, got {min_count!r}")
+    _check_integer("min_count", min_count, 1)
     all_documents, documents, openings = corpus_documents(name), [], set()
     for document in all_documents:  # a repeated poem must not be in two splits
         if document[:REPEAT_KEY] not in openings:

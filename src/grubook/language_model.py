@@ -20,7 +20,8 @@ from torch import nn
 
 from .data import SplitCorpus
 from .shared import computed_once_for
-from .training import RNNModel, _detach, data_iter_consecutive, evaluate_perplexity_pytorch
+from .training import (RNNModel, _check_integer, _check_positive, _detach, data_iter_consecutive,
+                       evaluate_perplexity_pytorch)
 
 __all__ = ["LAYERS", "SCALE", "LanguageModelRun", "train_language_model"]
 
@@ -122,8 +123,11 @@ def train_language_model(corpus: SplitCorpus, cell: str, num_hiddens: int, embed
     for name, value in (("num_hiddens", num_hiddens), ("embed_size", embed_size),
                         ("num_updates", num_updates), ("eval_every", eval_every),
                         ("batch_size", batch_size), ("num_steps", num_steps), ("num_layers", num_layers)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        _check_integer(name, value, 1)
+    _check_positive("lr", lr)
+    _check_positive("clipping_theta", clipping_theta)
+    if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+        raise ValueError(f"dropout must be a share in [0, 1), got {dropout!r}")
     for split in ("train", "valid", "test"):
         needed = (batch_size if split == "train" else EVAL_STREAMS) * num_steps + 1
         if len(corpus.indices[split]) < needed:

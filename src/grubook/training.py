@@ -12,6 +12,7 @@ epoch from a fresh state.
 from __future__ import annotations
 
 import math
+import numbers
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -49,10 +50,25 @@ def _as_long_tensor(corpus_indices) -> torch.Tensor:
     return torch.as_tensor(corpus_indices, dtype=torch.long).flatten().cpu()
 
 
+def _check_integer(name: str, value, low: int) -> None:
+    """An int (not a bool, not a float such as 1e4) of at least ``low``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        hint = f" (write {int(value):_} for {value!r})" if isinstance(value, float) and value.is_integer() else ""
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}{hint}")
+
+
+def _check_positive(name: str, value) -> None:
+    """A real number above 0 (infinity allowed: no clipping), not NaN."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{name} must be a number above 0, got {value!r}"
+                         + ("; a negative clipping threshold reverses every step" if
+                            name == "clipping_theta" and isinstance(value, numbers.Real) and value < 0
+                            else ""))
+
+
 def _check_batch_shape(corpus_len: int, batch_size: int, num_steps: int) -> None:
     for name, value in (("batch_size", batch_size), ("num_steps", num_steps)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        _check_integer(name, value, 1)
     needed = batch_size * num_steps + 1
     if corpus_len < needed:
         raise ValueError(
@@ -109,6 +125,7 @@ def grad_clipping(params, theta: float, device=None) -> float:
 
     Returns the norm before clipping. ``device`` is accepted for compatibility.
     """
+    _check_positive("clipping_theta", theta)
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0.0
@@ -156,8 +173,13 @@ def _check_prefix(prefix: str, char_to_idx: dict) -> None:
 
 def _check_training_inputs(
     vocab_size, corpus_indices, idx_to_char, char_to_idx, num_epochs, num_steps, batch_size,
-    pred_period, pred_len, prefixes,
+    pred_period, pred_len, prefixes, lr, clipping_theta, valid_indices,
 ) -> None:
+    """Every argument a training run needs, checked before the first epoch starts."""
+    _check_positive("lr", lr)
+    _check_positive("clipping_theta", clipping_theta)
+    if valid_indices is not None:
+        _check_held_out(valid_indices, vocab_size, HELD_OUT_STREAMS)
     if isinstance(prefixes, str):
         raise TypeError(f"prefixes must be a list of strings, e.g. [{prefixes!r}], not a string")
     for prefix in prefixes:
@@ -171,8 +193,7 @@ def _check_training_inputs(
         raise ValueError(f"corpus_indices must lie in [0, vocab_size={vocab_size})")
     for name, value, low in (("num_epochs", num_epochs, 0), ("pred_period", pred_period, 1),
                              ("pred_len", pred_len, 0)):
-        if not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        _check_integer(name, value, low)
 
 
 def _report(epoch: int, perplexity: float, seconds: float,
@@ -204,6 +225,7 @@ def predict_rnn(prefix, num_chars, rnn, params, init_rnn_state, num_hiddens, voc
                 idx_to_char, char_to_idx) -> str:
     """Greedy generation: ``prefix`` followed by ``num_chars`` argmax characters."""
     _check_prefix(prefix, char_to_idx)
+    _check_integer("num_chars", num_chars, 0)
     output = [char_to_idx[prefix[0]]]
     with torch.no_grad():
         state = init_rnn_state(1, num_hiddens, device)
@@ -228,7 +250,8 @@ def train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens, vocab_si
     also ``"valid_perplexity"`` after each epoch, not counted in ``"seconds"``.
     """
     _check_training_inputs(vocab_size, corpus_indices, idx_to_char, char_to_idx, num_epochs,
-                           num_steps, batch_size, pred_period, pred_len, prefixes)
+                           num_steps, batch_size, pred_period, pred_len, prefixes, lr,
+                           clipping_theta, valid_indices)
     data_iter_fn = data_iter_random if is_random_iter else data_iter_consecutive
     params = get_params()
     history = {"epoch": [], "perplexity": [], "seconds": [], "params": params}
@@ -308,6 +331,7 @@ class RNNModel(nn.Module):
 def predict_rnn_pytorch(prefix, num_chars, model, vocab_size, device, idx_to_char, char_to_idx) -> str:
     """Greedy generation with an ``RNNModel``: ``prefix`` + ``num_chars`` characters."""
     _check_prefix(prefix, char_to_idx)
+    _check_integer("num_chars", num_chars, 0)
     output = [char_to_idx[prefix[0]]]
     was_training = model.training
     model.eval()
@@ -334,7 +358,8 @@ def train_and_predict_rnn_pytorch(model, num_hiddens, vocab_size, device, corpus
     ``valid_indices``, also ``"valid_perplexity"`` after each epoch, as in ``train_and_predict_rnn``.
     """
     _check_training_inputs(vocab_size, corpus_indices, idx_to_char, char_to_idx, num_epochs,
-                           num_steps, batch_size, pred_period, pred_len, prefixes)
+                           num_steps, batch_size, pred_period, pred_len, prefixes, lr,
+                           clipping_theta, valid_indices)
     model.to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -370,21 +395,30 @@ def train_and_predict_rnn_pytorch(model, num_hiddens, vocab_size, device, corpus
 
 # --- Held-out perplexity ------------------------------------------------------------
 
+HELD_OUT_STREAMS = 8  # rows read side by side when the trainers score held-out text
+
+
+def _check_held_out(indices, vocab_size: int, num_streams: int) -> torch.Tensor:
+    """Held-out indices long enough for ``num_streams`` rows, within the vocabulary."""
+    _check_integer("num_streams", num_streams, 1)
+    data = _as_long_tensor(indices)
+    if len(data) < num_streams + 1:
+        raise ValueError(f"need at least {num_streams + 1} held-out indices for {num_streams} streams, "
+                         f"got {len(data)}: load more held-out characters (num_valid_chars)")
+    if data.max().item() >= vocab_size or data.min().item() < 0:
+        raise ValueError(f"held-out indices must lie in [0, vocab_size={vocab_size}): index them "
+                         f"with the training vocabulary")
+    return data
+
 
 def _stream_perplexity(step, init_state, indices: Sequence[int], vocab_size, device, num_steps,
                        num_streams) -> float:
     """Cut ``indices`` into ``num_streams`` consecutive pieces read side by side (one minibatch row
     each), ``num_steps`` at a time, carrying the state; the last few characters that do not fill
     every row are not scored."""
-    data = _as_long_tensor(indices)
-    if not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be a positive integer, got {num_steps!r}")
+    _check_integer("num_steps", num_steps, 1)
+    data = _check_held_out(indices, vocab_size, num_streams)
     length = (len(data) - 1) // num_streams
-    if length < 1:
-        raise ValueError(f"need at least {num_streams + 1} held-out indices for {num_streams} streams, "
-                         f"got {len(data)}")
-    if data.max().item() >= vocab_size or data.min().item() < 0:
-        raise ValueError(f"indices must lie in [0, vocab_size={vocab_size})")
     data = data.to(device)
     inputs = data[: num_streams * length].reshape(num_streams, length)
     targets = data[1 : num_streams * length + 1].reshape(num_streams, length)
@@ -398,7 +432,7 @@ def _stream_perplexity(step, init_state, indices: Sequence[int], vocab_size, dev
 
 
 def evaluate_perplexity(indices, rnn, params, init_rnn_state, num_hiddens, vocab_size, device,
-                        num_steps: int = 35, num_streams: int = 8) -> float:
+                        num_steps: int = 35, num_streams: int = HELD_OUT_STREAMS) -> float:
     """Perplexity of a from-scratch ``rnn`` on ``indices``, read in order in ``num_streams`` pieces."""
 
     def step(X, state):
@@ -410,7 +444,7 @@ def evaluate_perplexity(indices, rnn, params, init_rnn_state, num_hiddens, vocab
 
 
 def evaluate_perplexity_pytorch(indices, model, vocab_size, device, num_steps: int = 35,
-                                num_streams: int = 8) -> float:
+                                num_streams: int = HELD_OUT_STREAMS) -> float:
     """Perplexity of an ``RNNModel`` on ``indices``, read in order in ``num_streams`` pieces."""
     was_training = model.training
     model.eval()
