@@ -34,6 +34,10 @@ $(INSTALLED): requirements.txt requirements-no-deps.txt pyproject.toml
 clean:  ## remove the built site and the execution cache (keeps .venv)
 	rm -rf _build
 
+.PHONY: twins-status
+twins-status: $(INSTALLED)  ## list the pages whose English changed since their translations were brought in line
+	$(PY) ci/twins.py status
+
 .PHONY: colab-notebooks
 colab-notebooks: $(INSTALLED)  ## write every chapter as a Colab notebook under _build/colab/ (what the notebooks branch holds)
 	$(PY) ci/make_colab_notebooks.py --output _build/colab

@@ -1,5 +1,7 @@
 """grubook.computed_once: one computation per build for both twins, recomputed when the code changes."""
 
+import pytest
+
 from grubook import computed_once
 
 CHAPTER = """# A chapter
@@ -45,3 +47,12 @@ def test_a_changed_shared_cell_recomputes_but_a_language_cell_does_not(tmp_path)
 def test_outside_the_book_it_always_computes(tmp_path):
     assert computed_once("answer", lambda: 1, tmp_path) == 1
     assert computed_once("answer", lambda: 2, tmp_path) == 2
+
+
+def test_twins_that_run_different_code_share_nothing(tmp_path):
+    chapter = make_book(tmp_path)
+    (chapter / "zh.md").write_text(CHAPTER.replace("lambda: 42", "lambda: 43"))
+    with pytest.raises(ValueError, match="zh.md in 99-test run other shared code than en.md"):
+        computed_once("answer", lambda: 1, chapter)
+    (chapter / "zh.md").write_text(CHAPTER.replace('"shakespeare"', '"tang_poems"'))
+    assert computed_once("answer", lambda: 2, chapter) == 2  # a language cell may differ

@@ -1,14 +1,20 @@
 """Every page has a twin in every language, and twin chapters run the same code."""
 
 import re
+import string
+import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ci"))
+import twins as drift  # noqa: E402  (ci/twins.py: which English each translation follows)
 from built_book import (LANGUAGE_SPECIFIC_TAG, LANGUAGES, ROOT, SOURCE_LANGUAGE, chapter_folders, glued,
-                        code_cells, toc_pages, twin)
+                        code_cells, language_cell, read_notebook, toc_pages, twin)
 
 GLUE_REFERENCE = re.compile(r"\{glue:(?:text|md)\}`([A-Za-z0-9_]+)")
+GLUE_WITH_FORMAT = re.compile(r"\{glue:(?:text|md)\}`([A-Za-z0-9_]+(?::[^`]*)?)`")
 FENCE = re.compile(r"^(```|~~~)")
 SECTION_HEADING = re.compile(r"^#{2,6} ")
 LABEL = re.compile(r"^\(([A-Za-z0-9_-]+)\)=$")
@@ -31,8 +37,25 @@ def section_labels(source: Path) -> list[str | None]:
     return labels
 
 
+# What the language-specific cell of a chapter may set differently in each twin: the language and
+# its words, the corpus and what is drawn from it, and the training budget with the settings matched
+# to it (a softmax over 3,960 Chinese characters makes an update several times dearer). Any other
+# name it defines must have the same value in every twin.
+LANGUAGE_DEPENDENT = {"language", "words", "plot_labels", "printed", "corpus_name", "prefixes", "form",
+                      "num_chars", "num_train_chars", "num_valid_chars", "num_updates", "num_hiddens",
+                      "lr"}
+# Cell metadata that is written in the page's language: a figure's caption and alt text.
+WORDED_METADATA = {("mystnb", "figure", "caption"), ("mystnb", "image", "alt")}
+
+
+def metadata_without_words(metadata: dict, path: tuple = ()) -> dict:
+    return {key: metadata_without_words(value, path + (key,)) if isinstance(value, dict) else value
+            for key, value in metadata.items() if path + (key,) not in WORDED_METADATA}
+
+
 def code_differences(source: Path, other: Path) -> list[str]:
-    """The code cells where two twins differ, apart from cells tagged language-specific in both."""
+    """The code cells where two twins differ, apart from cells tagged language-specific in both;
+    tags and other metadata count (only captions and alt text may differ)."""
     a_cells, b_cells = code_cells(source), code_cells(other)
     if len(a_cells) != len(b_cells):
         return [f"{other.name} has {len(b_cells)} code cells, {source.name} has {len(a_cells)}"]
@@ -43,7 +66,34 @@ def code_differences(source: Path, other: Path) -> list[str]:
             problems.append(f"code cell {number} is tagged {LANGUAGE_SPECIFIC_TAG} in one twin only")
         elif not tagged[0] and a.source != b.source:
             problems.append(f"code cell {number} differs")
+        elif metadata_without_words(a.metadata) != metadata_without_words(b.metadata):
+            problems.append(f"code cell {number} has other tags or metadata "
+                            f"({a.metadata.get('tags')} vs {b.metadata.get('tags')})")
     return problems
+
+
+def language_cell_differences(source: Path, other: Path) -> list[str]:
+    """How the twins' language-specific cells differ beyond what LANGUAGE_DEPENDENT allows."""
+    a, b = ({k: v for k, v in language_cell(p).items() if not k.startswith("__")} for p in (source, other))
+    problems = [f"{name} is defined in one twin only" for name in sorted(set(a) ^ set(b))]
+    problems += [f"{name} differs ({a[name]!r} vs {b[name]!r}) but does not depend on the language"
+                 for name in sorted(set(a) & set(b) - LANGUAGE_DEPENDENT) if a[name] != b[name]]
+    for name in ("words", "plot_labels", "printed"):
+        if isinstance(a.get(name), dict) and isinstance(b.get(name), dict):
+            if set(a[name]) != set(b[name]):
+                problems.append(f"{name} has other keys: {sorted(set(a[name]) ^ set(b[name]))}")
+            for key in set(a[name]) & set(b[name]) if name == "printed" else ():  # format templates
+                if isinstance(a[name][key], str) and template_fields(a[name][key]) != \
+                        template_fields(b[name][key]):
+                    problems.append(f"{name}[{key!r}] fills other fields in the two twins")
+    return problems
+
+
+def template_fields(template: str) -> set[str]:
+    try:
+        return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+    except ValueError:  # not a format template
+        return set()
 
 
 @pytest.mark.parametrize("page", toc_pages())
@@ -67,17 +117,37 @@ def test_twin_chapters_run_the_same_code(folder):
 
 
 @pytest.mark.parametrize("folder", chapter_folders(), ids=lambda p: p.name)
-def test_twins_quote_the_same_glued_values(folder):
-    quoted = {code: set(GLUE_REFERENCE.findall((folder / f"{code}.md").read_text(encoding="utf-8")))
-              for code in LANGUAGES}
-    for code, names in quoted.items():
-        assert names == quoted[SOURCE_LANGUAGE], f"{folder.name}: {code} quotes other glued values than en"
+def test_twin_language_cells_differ_only_in_words_corpus_and_budget(folder):
+    for code in LANGUAGES:
+        assert language_cell_differences(folder / f"{SOURCE_LANGUAGE}.md", folder / f"{code}.md") == []
+
+
+@pytest.mark.parametrize("folder", chapter_folders(), ids=lambda p: p.name)
+def test_twins_quote_the_same_glued_values_in_the_same_formats(folder):
+    """The same references, as many times, in every section, and each of the same kind of format
+    (a share may be a decimal in one twin and a percentage in the other; precision may differ)."""
+    def kind(reference: str) -> tuple[str, str]:
+        name, _, spec = reference.partition(":")
+        letter = spec[-1:] if spec[-1:].isalpha() or spec[-1:] == "%" else ""
+        return name, {"%": "f"}.get(letter, letter)
+
+    def quoted(code: str) -> list[Counter]:
+        prose = "\n".join(cell.source for cell in read_notebook(folder / f"{code}.md").cells
+                          if cell.cell_type == "markdown")
+        sections = re.split(r"^#{1,6} ", prose, flags=re.M)
+        return [Counter(map(kind, GLUE_WITH_FORMAT.findall(section))) for section in sections]
+
+    for code in LANGUAGES:
+        english, other = quoted(SOURCE_LANGUAGE), quoted(code)
+        assert len(english) == len(other), f"{folder.name}: {code} has other sections"
+        for number, (a, b) in enumerate(zip(english, other)):
+            assert a == b, f"{folder.name}/{code}.md section {number}: {dict(a - b)} vs {dict(b - a)}"
 
 
 def test_a_changed_shared_cell_is_a_difference(tmp_path):
     folder = chapter_folders()[0]
     source = folder / f"{SOURCE_LANGUAGE}.md"
-    shared = next(c for c in code_cells(source) if LANGUAGE_SPECIFIC_TAG not in c.metadata.get("tags", []))
+    shared = next(c for c in code_cells(source) if not c.metadata)  # a shared cell without options
     edited = tmp_path / "edited.md"
     edited.write_text(source.read_text(encoding="utf-8").replace(shared.source, shared.source + "  # edited", 1),
                       encoding="utf-8")
@@ -103,3 +173,46 @@ def test_a_chapter_that_was_not_built_says_how_to_build_it(tmp_path):
         "```{code-cell} ipython3\n", "```{code-cell} ipython3\n# never executed\n", 1), encoding="utf-8")
     with pytest.raises(AssertionError, match=f"make chapter NAME={folder.name}"):
         glued(edited)
+
+
+def test_the_parity_checks_catch_a_changed_setting_a_tag_and_a_typed_number(tmp_path):
+    folder = chapter_folders()[0]
+    source = folder / f"{SOURCE_LANGUAGE}.md"
+    text = source.read_text(encoding="utf-8")
+    tagged = next(c for c in code_cells(source) if LANGUAGE_SPECIFIC_TAG in c.metadata.get("tags", []))
+    shared = next(c for c in code_cells(source) if not c.metadata)  # a shared cell without options
+
+    def twin_with(old: str, new: str) -> Path:
+        copy = tmp_path / folder.name / f"edited-{len(list(tmp_path.rglob('*.md')))}.md"
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return copy
+
+    one = twin_with(tagged.source, tagged.source + "\nclipping_theta = 1.0")
+    other = twin_with(tagged.source, tagged.source + "\nclipping_theta = 2.0")
+    assert language_cell_differences(one, other) == [
+        "clipping_theta differs (1.0 vs 2.0) but does not depend on the language"]
+    assert language_cell_differences(source, one) == ["clipping_theta is defined in one twin only"]
+    retagged = twin_with("```{code-cell} ipython3\n" + shared.source,
+                         "```{code-cell} ipython3\n:tags: [raises-exception]\n\n" + shared.source)
+    assert any("other tags" in problem for problem in code_differences(source, retagged))
+    reference = GLUE_WITH_FORMAT.search(text)
+    typed = twin_with(reference.group(0), "42")
+    assert Counter(GLUE_WITH_FORMAT.findall(typed.read_text(encoding="utf-8"))) != \
+        Counter(GLUE_WITH_FORMAT.findall(text))
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_every_translation_follows_the_current_english(page):
+    stale = drift.stale_sections(page)
+    assert stale == [], (f"{page}.md changed in {stale} since its twins were brought in line: translate "
+                         f"those sections, then run `python ci/twins.py update {page}`")
+
+
+def test_a_changed_english_section_is_reported():
+    page = toc_pages()[-1]
+    manifest = {page: {**drift.section_hashes(page)}}
+    changed = list(manifest[page])[-1]
+    manifest[page][changed] = "an older hash"
+    assert drift.stale_sections(page, manifest) == [changed]
+    assert drift.stale_sections(page, {}) == list(drift.section_hashes(page))
