@@ -216,3 +216,50 @@ def test_a_changed_english_section_is_reported():
     manifest[page][changed] = "an older hash"
     assert drift.stale_sections(page, manifest) == [changed]
     assert drift.stale_sections(page, {}) == list(drift.section_hashes(page))
+
+
+DIRECTIVE_LINE = re.compile(r"^(`{3,}|:{3,})\{([a-z-]+)\}[ \t]*(\S*)", re.M)
+EXERCISE_LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
+# a role and its target (`{doc}` text <target>` or `{ref}`target``); a role named in inline code,
+# such as "the keys of its `{cite}` roles", is no reference
+CROSS_REFERENCE = re.compile(r"\{(cite|cite:p|cite:t|numref|ref|doc|eq)\}`(?:[^`<]*<)?(\S[^`>\n]*)>?`")
+
+
+def structure(page_file: Path) -> list[dict]:
+    """Per labelled section of a page's prose: heading levels, directives (exercises with their
+    labels, solutions with their targets, admonitions, figures), and cross-references and citations
+    with their targets; in the twin, only the targets of {doc} links follow the twin's language."""
+    prose = "\n".join(cell.source for cell in read_notebook(page_file).cells if cell.cell_type == "markdown")
+    sections = []
+    for text in drift.LABEL.split(prose)[::2]:
+        references = [(role, target.replace(f"/{page_file.stem}", "/<language>")) if role == "doc"
+                      else (role, target) for role, target in CROSS_REFERENCE.findall(text)]
+        sections.append({
+            "headings": re.findall(r"^(#{1,6}) ", text, flags=re.M),
+            # a solution's argument is its exercise; an admonition's is its title, in the page's language
+            "directives": [(name, argument if name == "solution" else "")
+                           for _, name, argument in DIRECTIVE_LINE.findall(text)],
+            "labels": EXERCISE_LABEL.findall(text),
+            "references": Counter(references),
+        })
+    return sections
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_twins_have_the_same_structure_section_by_section(page):
+    english = structure(ROOT / f"{page}.md")
+    for code in LANGUAGES:
+        other = structure(ROOT / f"{twin(page, code)}.md")
+        assert len(other) == len(english), f"{twin(page, code)}.md has other sections"
+        for number, (a, b) in enumerate(zip(english, other)):
+            differing = {key: (a[key], b[key]) for key in a if a[key] != b[key]}
+            assert differing == {}, f"{twin(page, code)}.md, section {number}: {differing}"
+
+
+def test_a_deleted_exercise_is_a_structural_difference(tmp_path):
+    folder = chapter_folders()[0]
+    text = (folder / f"{SOURCE_LANGUAGE}.md").read_text(encoding="utf-8")
+    start = text.index("```{exercise}")
+    edited = tmp_path / f"{SOURCE_LANGUAGE}.md"
+    edited.write_text(text[:start] + text[text.index("```\n", start + 3) + 4:], encoding="utf-8")
+    assert structure(edited) != structure(folder / f"{SOURCE_LANGUAGE}.md")
