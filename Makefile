@@ -9,8 +9,14 @@ INSTALLED := $(VENV)/.installed
 book: $(INSTALLED)  ## create .venv, execute every notebook, build _build/html/{en,zh}/
 	$(PY) ci/build_book.py
 
-test: book  ## the build (above) and the whole test suite
+test: lint book  ## the lint gate, the build (above) and the whole test suite
 	$(PY) -m pytest -q tests
+
+LINTED := src ci tests book/_ext
+.PHONY: lint
+lint: $(INSTALLED)  ## ruff check and ruff format --check (pyproject.toml); chapters' code: tests/test_twins.py
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
 
 chapter: $(INSTALLED)  ## execute and build one chapter in both languages: make chapter NAME=04-gru-scratch
 	@test -n "$(NAME)" || { echo "usage: make chapter NAME=<folder under chapters/>"; exit 2; }

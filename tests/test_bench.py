@@ -8,12 +8,11 @@ import sys
 
 import pytest
 import torch
+from built_book import ROOT
 from torch import nn
 
 import grubook
 from grubook import bench
-
-from built_book import ROOT
 
 
 def float64_gru(input_size=5, hidden_size=7, seed=0):
@@ -35,6 +34,7 @@ def test_every_variant_is_nn_gru_in_float64(name):
 
 def test_a_wrong_variant_is_caught(monkeypatch):
     """The check can fail: a loop with the reset gate BEFORE the product is not nn.GRU."""
+
     def reset_before(X, H, params):
         W_xr, W_hr, b_xr, b_hr, W_xz, W_hz, b_xz, b_hz, W_xh, W_hh, b_xh, b_hh = params
         outputs = []
@@ -85,8 +85,7 @@ def test_g_and_log_g():
     x = torch.linspace(-30, 30, 601, dtype=torch.float64)
     assert (bench.g(x) > 0).all()
     assert torch.allclose(bench.log_g(x), bench.g(x).log())
-    assert torch.allclose(bench.g(torch.tensor([0.0, 2.0, -1.0])),
-                          torch.tensor([0.5, 2.5, 1 / (1 + math.e)]))
+    assert torch.allclose(bench.g(torch.tensor([0.0, 2.0, -1.0])), torch.tensor([0.5, 2.5, 1 / (1 + math.e)]))
 
 
 @pytest.mark.parametrize("with_state", [False, True])
@@ -141,6 +140,7 @@ def test_time_steps_times_every_step_and_keeps_the_fastest_round():
         def run():
             calls[name] += 1
             sum(range(20_000))
+
         return run
 
     seconds = bench.time_steps({"a": step("a"), "b": step("b")}, "cpu", rounds=3, repeats=2, warmup=1)
@@ -157,8 +157,13 @@ def test_threads_are_restored():
 def test_the_quick_benchmark_runs_from_the_command_line(tmp_path):
     """`python -m grubook.bench --quick`: a few seconds, one printed row per CSV row."""
     path = tmp_path / "bench.csv"
-    result = subprocess.run([sys.executable, "-m", "grubook.bench", "--quick", "--device", "cpu",
-                             "--csv", str(path)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "grubook.bench", "--quick", "--device", "cpu", "--csv", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     with path.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -166,25 +171,33 @@ def test_the_quick_benchmark_runs_from_the_command_line(tmp_path):
     implementations = {(r["experiment"], r["implementation"]) for r in rows}
     layer_names = [*bench.GRU_VARIANTS, "torchscript", "nn.GRU"]
     scan_names = ["nn.GRU", "min_gru_sequential", "min_gru_scan"]
-    assert implementations == ({("gru_layer", name) for name in layer_names}
-                               | {("min_gru", name) for name in scan_names})
+    assert implementations == (
+        {("gru_layer", name) for name in layer_names} | {("min_gru", name) for name in scan_names}
+    )
     for row in rows:
         assert float(row["tokens_per_s"]) > 0 and float(row["seconds"]) > 0
         assert row["equivalent"] == "True"
-        assert float(row["max_rel_diff"]) <= (bench.SCAN_TOLERANCE if row["experiment"] == "min_gru"
-                                              else bench.GRU_TOLERANCE)
+        assert float(row["max_rel_diff"]) <= (
+            bench.SCAN_TOLERANCE if row["experiment"] == "min_gru" else bench.GRU_TOLERANCE
+        )
         assert row["peak_memory_mib"] == "n/a" and row["device"] == "cpu"
     nn_gru = [r for r in rows if r["implementation"] == "nn.GRU"]
     assert all(float(r["ratio_to_nn_gru"]) == 1.0 for r in nn_gru)
-    printed = [line for line in result.stdout.splitlines()
-               if line.strip().startswith(("gru_layer", "min_gru"))]
+    printed = [
+        line for line in result.stdout.splitlines() if line.strip().startswith(("gru_layer", "min_gru"))
+    ]
     assert len(printed) == len(rows)
     assert f"{len(rows)} rows written to {path}" in result.stdout
 
 
 def test_help_documents_the_command():
-    result = subprocess.run([sys.executable, "-m", "grubook.bench", "--help"], capture_output=True,
-                            text=True, timeout=120, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "grubook.bench", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert result.returncode == 0
     for option in ("--quick", "--device", "--threads", "--compile", "--csv"):
         assert option in result.stdout

@@ -10,16 +10,23 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-
 from built_book import LANGUAGES, ROOT, SITE, SOURCE_LANGUAGE, toc_pages, twin
+from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import search_words  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PHONE, LAPTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
 CHAPTERS = [page for page in toc_pages() if page.startswith("chapters/")]
 GLOSSARY_PAGE = "book/glossary"
@@ -27,7 +34,8 @@ GLOSSARY_PAGE = "book/glossary"
 # What a Chinese page may show in Latin letters outside code, maths and citations: names of people,
 # software, hardware, licences and formats, units, and the English terms of the glossary (a Chinese
 # term may be followed by its English one in full-width parentheses, as Chinese technical writing does).
-NAMES = set("""
+NAMES = set(
+    """
 GRU LSTM RNN RNNs minGRU BPTT PyTorch Keras TensorFlow cuDNN oneDNN NVIDIA Intel CUDA CPU GPU TF32 AMD
 Ampere Adam SGD Binder Colab Jupyter JupyterLab JupyterHub Book MyST myst nb jupytext Sphinx GitHub
 Actions Pages Python NumPy jieba d2l OpenCC Noto Sans SC CJK Debian Linux macOS Windows MIT GPL CC BY
@@ -35,7 +43,8 @@ SA SHA UTF Kneser Ney Cho Chung Ng Zhang Bengio Hochreiter Schmidhuber Jozefowic
 Heinsen Pascanu Chen Goodman English x86_64 ipynb pdf md float32 float64 bfloat16 sigmoid tanh softmax
 ReLU Ctrl nn torch Frasconi Simard Mikolov Kyunghyun Frobenius PyPI DNA TorchScript Triton autograd
 logit
-""".split())
+""".split()
+)
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -112,8 +121,14 @@ def phone_visits(site_url, phone):
     for code in LANGUAGES:
         for page_name in toc_pages():
             errors = []
-            on_console = lambda message: errors.append(message.text) if message.type == "error" else None
-            on_error = lambda error: errors.append(str(error))
+
+            def on_console(message, errors=errors):
+                if message.type == "error":
+                    errors.append(message.text)
+
+            def on_error(error, errors=errors):
+                errors.append(str(error))
+
             phone.on("console", on_console)
             phone.on("pageerror", on_error)
             phone.goto(f"{site_url}/{code}/{twin(page_name, code)}.html")
@@ -178,23 +193,32 @@ def test_a_laptop_reader_folds_the_chapter_list_away(site_url, page):
 
 
 def test_no_page_scrolls_sideways_on_a_phone(phone_visits):
-    wide = {f"{code}/{name}": f"{v['document_width']} px in {v['viewport_width']} px"
-            for (code, name), v in phone_visits.items() if v["document_width"] > v["viewport_width"]}
+    wide = {
+        f"{code}/{name}": f"{v['document_width']} px in {v['viewport_width']} px"
+        for (code, name), v in phone_visits.items()
+        if v["document_width"] > v["viewport_width"]
+    }
     assert wide == {}, f"wider than the phone: {wide}"
 
 
 def test_no_page_logs_a_javascript_error_and_each_has_one_viewport_tag(phone_visits):
     errors = {f"{code}/{name}": v["errors"] for (code, name), v in phone_visits.items() if v["errors"]}
     assert errors == {}
-    tags = {f"{code}/{name}": v["viewport_tags"] for (code, name), v in phone_visits.items()
-            if v["viewport_tags"] != 1}
+    tags = {
+        f"{code}/{name}": v["viewport_tags"]
+        for (code, name), v in phone_visits.items()
+        if v["viewport_tags"] != 1
+    }
     assert tags == {}
 
 
 def glossary_english_words() -> set[str]:
     path = ROOT / f"{GLOSSARY_PAGE}/{SOURCE_LANGUAGE}.md"
-    rows = [line.split("|")[1] for line in path.read_text(encoding="utf-8").splitlines()
-            if line.startswith("|") and not line.startswith("|---")]
+    rows = [
+        line.split("|")[1]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("|") and not line.startswith("|---")
+    ]
     return {word for row in rows[1:] for word in re.findall(r"[A-Za-z][A-Za-z0-9_]+", row)}
 
 
@@ -223,20 +247,27 @@ def test_every_figure_has_alt_text_in_words_and_opens_full_size(phone_visits):
 def glossary_terms(code: str) -> list[str]:
     """The terms of one language's glossary (book/_ext/search_words.py reads them the same way for
     jieba); Sphinx's search leaves out one-character words such as 门."""
-    return [term for term in search_words.glossary_terms(ROOT / f"{GLOSSARY_PAGE}/{code}.md", column=0)
-            if len(term) >= 2]
+    return [
+        term
+        for term in search_words.glossary_terms(ROOT / f"{GLOSSARY_PAGE}/{code}.md", column=0)
+        if len(term) >= 2
+    ]
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
 def test_search_finds_every_glossary_term_on_a_page_besides_the_glossary(site_url, page, code):
     page.goto(f"{site_url}/{code}/search.html")
     page.wait_for_function("typeof Search !== 'undefined' && Search.hasIndex()")
-    found = page.evaluate("""(terms) => Object.fromEntries(terms.map((term) => {
+    found = page.evaluate(
+        """(terms) => Object.fromEntries(terms.map((term) => {
         const results = Search._performSearch(...Search._parseQuery(term));
         return [term, results.map((result) => result[0])];
-    }))""", glossary_terms(code))
-    missing = [term for term, pages in found.items()
-               if not any(not p.startswith(GLOSSARY_PAGE) for p in pages)]
+    }))""",
+        glossary_terms(code),
+    )
+    missing = [
+        term for term, pages in found.items() if not any(not p.startswith(GLOSSARY_PAGE) for p in pages)
+    ]
     assert len(found) >= 20
     assert missing == [], f"no page but the glossary found for: {missing}"
 
@@ -254,8 +285,9 @@ def test_search_results_quote_the_text_without_tex_source(site_url, page, code):
 
 def test_the_language_switch_keeps_the_section_being_read(site_url, page):
     instructors = "book/instructors/en"
-    label = re.findall(r"^\(([a-z0-9-]+)\)=$", (ROOT / f"{instructors}.md").read_text(encoding="utf-8"),
-                       flags=re.M)[2]
+    label = re.findall(
+        r"^\(([a-z0-9-]+)\)=$", (ROOT / f"{instructors}.md").read_text(encoding="utf-8"), flags=re.M
+    )[2]
     page.goto(f"{site_url}/en/{instructors}.html#{label}")
     page.wait_for_load_state("load")
     # the header with the link stays at the top of the window: click it where it is, no scrolling

@@ -5,10 +5,9 @@ import importlib.util
 import traceback
 
 import nbformat
+from built_book import ROOT
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-
-from built_book import ROOT
 
 spec = importlib.util.spec_from_file_location("build_book", ROOT / "ci" / "build_book.py")
 build_book = importlib.util.module_from_spec(spec)
@@ -32,10 +31,14 @@ def test_changed_inputs_forget_results_and_sphinx_environments(tmp_path, monkeyp
 
 
 def test_a_failing_cell_and_its_exception_are_found_in_the_report(tmp_path):
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell('prefix = "xyz"\nraise ValueError(f"prefix {prefix!r} is not in the vocabulary")'),
-    ])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("x = 1"),
+            nbformat.v4.new_code_cell(
+                'prefix = "xyz"\nraise ValueError(f"prefix {prefix!r} is not in the vocabulary")'
+            ),
+        ]
+    )
     try:
         NotebookClient(notebook, timeout=60, resources={"metadata": {"path": str(tmp_path)}}).execute()
     except CellExecutionError:

@@ -5,9 +5,8 @@ import math
 
 import pytest
 import torch
-from torch import nn
-
 from built_book import LANGUAGES, ROOT, chapter_definitions, glued
+from torch import nn
 
 CHAPTER = ROOT / "chapters" / "01-vanishing-gradients"
 NUM_SUBJECTS, NUM_INPUTS = 3, 5  # a small task for the unit tests: subjects 0-2, fillers 3-4
@@ -15,8 +14,14 @@ NUM_SUBJECTS, NUM_INPUTS = 3, 5  # a small task for the unit tests: subjects 0-2
 
 @pytest.fixture(scope="module")
 def chapter():
-    namespace = {"torch": torch, "nn": nn, "math": math, "device": torch.device("cpu"),
-                 "num_subjects": NUM_SUBJECTS, "num_inputs": NUM_INPUTS}
+    namespace = {
+        "torch": torch,
+        "nn": nn,
+        "math": math,
+        "device": torch.device("cpu"),
+        "num_subjects": NUM_SUBJECTS,
+        "num_inputs": NUM_INPUTS,
+    }
     return chapter_definitions(CHAPTER / "en.md", namespace)
 
 
@@ -110,6 +115,7 @@ def test_recall_batches_hold_one_subject_at_the_given_distance(chapter):
 
 def test_accuracy_by_distance_files_each_distance_in_its_column(chapter):
     """A 'network' whose state is its last input knows the subject only at distance 1."""
+
     def last_input(X, H, params):
         return X.expand_as(H)
 
@@ -129,13 +135,13 @@ def test_clip_gradients_rescales_each_network_to_at_most_theta(chapter):
     before = [p.grad.clone() for p in params]
     norms = chapter["clip_gradients"](params, 1.0)
     assert torch.allclose(norms, torch.tensor([5.0, math.sqrt(0.05), math.sqrt(6)]))
-    after = torch.sqrt(sum((p.grad ** 2).flatten(start_dim=1).sum(dim=1) for p in params))
+    after = torch.sqrt(sum((p.grad**2).flatten(start_dim=1).sum(dim=1) for p in params))
     assert torch.allclose(after, torch.tensor([1.0, math.sqrt(0.05), 1.0]))
     for p, g in zip(params, before):  # the direction of every network's gradient is kept
         assert torch.allclose(p.grad * norms.reshape(-1, 1, 1) / after.reshape(-1, 1, 1), g)
     assert torch.equal(params[0].grad[1], before[0][1])  # a small gradient is left alone
     chapter["clip_gradients"](params, math.inf)
-    assert torch.allclose(torch.sqrt(sum((p.grad ** 2).flatten(start_dim=1).sum(dim=1) for p in params)), after)
+    assert torch.allclose(torch.sqrt(sum((p.grad**2).flatten(start_dim=1).sum(dim=1) for p in params)), after)
 
 
 @pytest.mark.parametrize("code", list(LANGUAGES))

@@ -6,9 +6,8 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from built_book import LANGUAGES, ROOT, chapter_definitions, code_cells, glued
+from torch import nn
 
 CHAPTER = ROOT / "chapters" / "02-simplified-gru"
 
@@ -45,8 +44,9 @@ def test_gru_cell_is_the_equations(chapter):
     tensors = [torch.randn(shape, dtype=torch.float64) for shape in [(5, 2), (2,), (5, 2), (2,)]]
     plain = dict(zip(["W_c", "b_c", "W_u", "b_u"], [t.tolist() for t in tensors]))
     x, c = [0.5, -1.0, 2.0], [0.3, -0.7]
-    new_c, gamma = chapter["gru_cell"](torch.tensor([x], dtype=torch.float64),
-                                       torch.tensor([c], dtype=torch.float64), tensors)
+    new_c, gamma = chapter["gru_cell"](
+        torch.tensor([x], dtype=torch.float64), torch.tensor([c], dtype=torch.float64), tensors
+    )
     expected_c, expected_gamma = hand_cell(x, c, plain)
     assert new_c[0].tolist() == pytest.approx(expected_c, abs=1e-12)
     assert gamma[0].tolist() == pytest.approx(expected_gamma, abs=1e-12)
@@ -79,8 +79,9 @@ def test_simplified_gru_runs_the_cell_at_every_word(chapter):
 def test_sentences_are_what_the_prose_says(chapter):
     generator = torch.Generator().manual_seed(7)
     max_fillers = chapter["max_fillers"]
-    lemma_ids, numbers, lengths, plural = chapter["make_sentences"](4000, max_fillers,
-                                                                    chapter["attractor_rate"], generator)
+    lemma_ids, numbers, lengths, plural = chapter["make_sentences"](
+        4000, max_fillers, chapter["attractor_rate"], generator
+    )
     nouns, num_subjects = chapter["nouns"], chapter["num_subjects"]
     assert (lemma_ids[:, 0] == chapter["lemma_index"]["the"]).all()
     assert (lemma_ids[:, 1] < num_subjects).all(), "position 1 holds a subject"

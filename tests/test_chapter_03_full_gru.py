@@ -3,9 +3,8 @@ conventions it compares are what it says they are, and the claims its prose draw
 
 import pytest
 import torch
-from torch import nn
-
 from built_book import LANGUAGES, ROOT, chapter_definitions, glued
+from torch import nn
 
 CHAPTER = ROOT / "chapters" / "03-full-gru"
 EPS32 = torch.finfo(torch.float32).eps
@@ -21,9 +20,9 @@ def random_params(d, h, seed, blocks="rzh"):
     generator = torch.Generator().manual_seed(seed)
     params = {}
     for block in blocks:
-        params[f"W_x{block}"] = torch.randn(d, h, generator=generator, dtype=torch.float64) / h ** 0.5
-        params[f"W_h{block}"] = torch.randn(h, h, generator=generator, dtype=torch.float64) / h ** 0.5
-        params[f"b_{block}"] = torch.randn(h, generator=generator, dtype=torch.float64) / h ** 0.5
+        params[f"W_x{block}"] = torch.randn(d, h, generator=generator, dtype=torch.float64) / h**0.5
+        params[f"W_h{block}"] = torch.randn(h, h, generator=generator, dtype=torch.float64) / h**0.5
+        params[f"b_{block}"] = torch.randn(h, generator=generator, dtype=torch.float64) / h**0.5
     return params
 
 
@@ -54,7 +53,7 @@ def test_init_params_has_the_books_shapes_and_range(chapter):
     for block in "rzh":
         assert params[f"W_x{block}"].shape == (5, 16) and params[f"W_h{block}"].shape == (16, 16)
         assert params[f"b_{block}"].shape == (16,)
-    assert all(t.abs().max() <= 16 ** -0.5 for t in params.values())
+    assert all(t.abs().max() <= 16**-0.5 for t in params.values())
 
 
 def test_the_mirrored_convention_is_the_same_model(chapter):
@@ -104,7 +103,7 @@ def test_the_two_placements_agree_only_with_the_reset_gate_open(chapter):
         return (run(step_before, inputs, H0, before) - run(step_after, inputs, H0, params)).abs().max()
 
     assert gap(after) > 1e-3
-    opened = {**after, "b_r": torch.full_like(after["b_r"], 50.0)}   # sigma(50) is 1 in float64
+    opened = {**after, "b_r": torch.full_like(after["b_r"], 50.0)}  # sigma(50) is 1 in float64
     assert gap(opened) < 1e-12
 
 
@@ -116,9 +115,12 @@ def hand_jacobian(X, H, p):
     h_prev = H[0]
     # d H_tilde / d H_{t-1}: through R * H directly, and through R's dependence on H
     d_pre = p["W_hh"].T @ torch.diag(R) + p["W_hh"].T @ torch.diag(h_prev * R * (1 - R)) @ p["W_hr"].T
-    d_candidate = torch.diag(1 - H_tilde ** 2) @ d_pre
-    return (torch.diag(Z) + torch.diag(1 - Z) @ d_candidate
-            + torch.diag((h_prev - H_tilde) * Z * (1 - Z)) @ p["W_hz"].T)
+    d_candidate = torch.diag(1 - H_tilde**2) @ d_pre
+    return (
+        torch.diag(Z)
+        + torch.diag(1 - Z) @ d_candidate
+        + torch.diag((h_prev - H_tilde) * Z * (1 - Z)) @ p["W_hz"].T
+    )
 
 
 def test_step_jacobian_is_the_formula_on_the_page(chapter):

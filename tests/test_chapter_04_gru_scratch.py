@@ -4,9 +4,8 @@ import math
 
 import pytest
 import torch
-from torch import nn
-
 from built_book import LANGUAGES, ROOT, chapter_definitions, glued
+from torch import nn
 
 CHAPTER = ROOT / "chapters" / "04-gru-scratch"
 
@@ -22,9 +21,13 @@ def chapter():
 
 def hand_gru_step(x, h, p):
     """One GRU step for 1 x 2 inputs and states, with plain floats: reset before the hidden product."""
+
     def affine(x_w, h_w, b, hidden):
-        return [sum(x[i] * x_w[i][j] for i in range(2)) + sum(hidden[i] * h_w[i][j] for i in range(2)) + b[j]
-                for j in range(2)]
+        return [
+            sum(x[i] * x_w[i][j] for i in range(2)) + sum(hidden[i] * h_w[i][j] for i in range(2)) + b[j]
+            for j in range(2)
+        ]
+
     r = [sigmoid(a) for a in affine(p["W_xr"], p["W_hr"], p["b_r"], h)]
     z = [sigmoid(a) for a in affine(p["W_xz"], p["W_hz"], p["b_z"], h)]
     h_tilde = [math.tanh(a) for a in affine(p["W_xh"], p["W_hh"], p["b_h"], [r[j] * h[j] for j in range(2)])]
@@ -41,8 +44,11 @@ def test_gru_is_the_equations(chapter):
     plain = {name: t.tolist() for name, t in zip(NAMES, tensors)}
     h0 = [0.3, -0.7]
     xs = [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
-    outputs, (H,) = chapter["gru"]([torch.tensor([x], dtype=torch.float64) for x in xs],
-                                   (torch.tensor([h0], dtype=torch.float64),), tensors)
+    outputs, (H,) = chapter["gru"](
+        [torch.tensor([x], dtype=torch.float64) for x in xs],
+        (torch.tensor([h0], dtype=torch.float64),),
+        tensors,
+    )
     h = h0
     for x, output in zip(xs, outputs):
         h = hand_gru_step(x, h, plain)
@@ -54,7 +60,9 @@ def test_gru_is_the_equations(chapter):
 def test_the_reset_gate_acts_before_the_hidden_product(chapter):
     """With the reset gate shut, the candidate ignores H: only the update gate's mix remains."""
     torch.manual_seed(2)
-    params = [torch.randn(shape, dtype=torch.float64) for shape in [(3, 4), (4, 4), (4,)] * 3 + [(4, 3), (3,)]]
+    params = [
+        torch.randn(shape, dtype=torch.float64) for shape in [(3, 4), (4, 4), (4,)] * 3 + [(4, 3), (3,)]
+    ]
     params[2] = torch.full((4,), -50.0, dtype=torch.float64)  # b_r: R = 0
     X = torch.eye(3, dtype=torch.float64)[:1]
     H0 = torch.randn(1, 4, dtype=torch.float64)

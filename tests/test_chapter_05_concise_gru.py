@@ -20,8 +20,19 @@ GPU_FACTOR_D2L = 12.5  # d2l's scratch vs concise GRU on a GPU, quoted in the pr
 
 @pytest.fixture(scope="module")
 def chapter():
-    return chapter_definitions(CHAPTER / "en.md", {"torch": torch, "nn": nn, "F": F, "copy": copy, "re": re,
-                                                  "math": math, "time": time, "grubook": grubook})
+    return chapter_definitions(
+        CHAPTER / "en.md",
+        {
+            "torch": torch,
+            "nn": nn,
+            "F": F,
+            "copy": copy,
+            "re": re,
+            "math": math,
+            "time": time,
+            "grubook": grubook,
+        },
+    )
 
 
 def small_model(vocab_size=7, num_hiddens=5, seed=0, embed_size=4):
@@ -37,8 +48,13 @@ def test_the_layout_table_names_the_right_blocks(chapter):
     with torch.no_grad():
         layer.bias_ih_l0[:h] = -60.0  # block 0: if it is the reset gate, R = 0
     W_xr, _, _, _, W_xz, W_hz, b_xz, b_hz, W_xh, W_hh, b_xh, _, W_hq, _ = chapter["to_book_layout"](
-        layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0,
-        model.dense.weight, model.dense.bias)
+        layer.weight_ih_l0,
+        layer.weight_hh_l0,
+        layer.bias_ih_l0,
+        layer.bias_hh_l0,
+        model.dense.weight,
+        model.dense.bias,
+    )
     assert W_xr.shape == (4, h) and W_hh.shape == (h, h) and W_hq.shape == (h, 7)
     X = torch.eye(4, dtype=torch.float64)[2:3]
     H0 = torch.rand(1, h, dtype=torch.float64) * 2 - 1
@@ -77,8 +93,9 @@ def test_largest_differences_sees_a_different_model(chapter):
 
 def test_the_reset_before_loop_is_chapter_04s_gru(chapter):
     """gru_scratch(reset_after=False) is chapter 04's gru with b_r = b_xr + b_hr, and so on."""
-    chapter_04 = chapter_definitions(ROOT / "chapters" / "04-gru-scratch" / "en.md",
-                                     {"torch": torch, "nn": nn})
+    chapter_04 = chapter_definitions(
+        ROOT / "chapters" / "04-gru-scratch" / "en.md", {"torch": torch, "nn": nn}
+    )
     torch.manual_seed(4)
     shapes = [(6, 5), (5, 5), (5,), (5,)] * 3 + [(5, 6), (6,)]
     params = [torch.randn(shape, dtype=torch.float64) for shape in shapes]
@@ -135,7 +152,9 @@ def test_the_prose_claims_hold(code):
     ratio, tie = v["test_perplexity"] / v["ngram_test_perplexity"], v["tie_margin"]
     assert v["gru_ngram_ratio"] == pytest.approx(ratio)
     assert 0 < tie < 1
-    assert v["gru_vs_ngram"] == words["beats" if ratio < 1 - tie else "trails" if ratio > 1 + tie else "matches"]
+    assert (
+        v["gru_vs_ngram"] == words["beats" if ratio < 1 - tie else "trails" if ratio > 1 + tie else "matches"]
+    )
     assert 0 < v["falling_gain"] < 1
     assert v["curve_trend"] == words["falling" if v["last_quarter_gain"] > v["falling_gain"] else "flat"]
     assert v["test_bits"] == pytest.approx(math.log2(v["test_perplexity"]))

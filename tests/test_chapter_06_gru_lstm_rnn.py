@@ -81,22 +81,31 @@ def test_the_prose_claims_hold(code):
     chapter_5 = glued(ROOT / "chapters" / "05-concise-gru" / f"{code}.md")
     assert (v["train_chars"], q) == (chapter_5["train_chars"], chapter_5["vocab_size"])
     assert (v["clipping_theta"], v["batch_size"], v["train_steps"]) == (
-        chapter_5["clipping_theta"], chapter_5["batch_size"], chapter_5["num_steps"])
+        chapter_5["clipping_theta"],
+        chapter_5["batch_size"],
+        chapter_5["num_steps"],
+    )
+
     # parameter counts: one, three, four blocks around an embedding and an output layer, and
     # "the number of hidden units that brings its total closest to the GRU's"
     def total(blocks, h):
         return q * e + blocks * (h * (e + h) + 2 * h) + h * q + q
+
     for name, blocks in zip(MODELS, (1, 3, 4)):
         h = v[f"{name}_hiddens"]
         assert v[f"{name}_params"] == total(blocks, h)
         gap = abs(total(blocks, h) - v["gru_params"])
-        assert gap <= min(abs(total(blocks, h + 1) - v["gru_params"]), abs(total(blocks, h - 1) - v["gru_params"]))
+        assert gap <= min(
+            abs(total(blocks, h + 1) - v["gru_params"]), abs(total(blocks, h - 1) - v["gru_params"])
+        )
     assert v["lstm_hiddens"] < v["gru_hiddens"] < v["rnn_hiddens"]
     # "Stacking {deep_layers} layers brings the recurrent parameters from ... to ...": every layer
     # after the first reads the h numbers of the one below
     h = v["gru_hiddens"]
     assert v["deep_layers"] >= 2 and 0 <= v["deep_dropout"] < 1
-    assert v["deep_gru_params"] == v["one_layer_gru_params"] + (v["deep_layers"] - 1) * 3 * (h * (h + h) + 2 * h)
+    assert v["deep_gru_params"] == v["one_layer_gru_params"] + (v["deep_layers"] - 1) * 3 * (
+        h * (h + h) + 2 * h
+    )
     # every comparative sentence follows the stated rule on the per-seed test perplexities
     stats = {}
     for name in MODELS:

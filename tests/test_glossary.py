@@ -4,8 +4,11 @@ from built_book import ROOT
 
 
 def term_pairs(path, english_column: int, chinese_column: int) -> list[tuple[str, str]]:
-    rows = [line.split("|")[1:-1] for line in path.read_text(encoding="utf-8").splitlines()
-            if line.startswith("|") and not line.startswith("|---")]
+    rows = [
+        line.split("|")[1:-1]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("|") and not line.startswith("|---")
+    ]
     return [(row[english_column].strip(), row[chinese_column].strip()) for row in rows[1:]]
 
 

@@ -1,7 +1,6 @@
 """grubook.train_language_model: early stopping keeps the best checkpoint, the scores are the
 checkpoint's, bad settings fail before training, and a second page asking the same loads it."""
 
-
 import pytest
 import torch
 
@@ -14,8 +13,9 @@ SETTINGS = dict(num_updates=12, eval_every=3, batch_size=4, num_steps=8, lr=1e-2
 
 @pytest.fixture(scope="module")
 def corpus():
-    return data.load_split_corpus("shakespeare", num_train_chars=3_000, num_valid_chars=1_200,
-                                  num_test_chars=1_200)
+    return data.load_split_corpus(
+        "shakespeare", num_train_chars=3_000, num_valid_chars=1_200, num_test_chars=1_200
+    )
 
 
 @pytest.fixture
@@ -32,8 +32,9 @@ def test_the_chosen_checkpoint_is_the_best_on_validation(corpus, book):
     assert (run.best_update, run.valid_perplexity) == (best["update"], best["valid_perplexity"])
     model = run.model()
     for split, score in (("valid", run.valid_perplexity), ("test", run.test_perplexity)):
-        again = evaluate_perplexity_pytorch(corpus.indices[split], model, corpus.vocab_size, "cpu",
-                                            8, num_streams=64)
+        again = evaluate_perplexity_pytorch(
+            corpus.indices[split], model, corpus.vocab_size, "cpu", 8, num_streams=64
+        )
         assert again == pytest.approx(score, rel=1e-5)
     assert run.curve[-1]["seconds"] > run.curve[1]["seconds"] > 0
     assert run.curve[0]["train_perplexity"] is None  # nothing trained yet
@@ -75,6 +76,11 @@ def test_an_unknown_scale_is_refused_at_import():
     import os
     import subprocess
     import sys
-    result = subprocess.run([sys.executable, "-c", "import grubook"], capture_output=True, text=True,
-                            env={**os.environ, "GRUBOOK_SCALE": "huge"})
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import grubook"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GRUBOOK_SCALE": "huge"},
+    )
     assert result.returncode != 0 and "one of ci, full" in result.stderr

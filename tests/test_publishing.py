@@ -26,9 +26,8 @@ import jupytext
 import nbformat
 import pytest
 import yaml
-from packaging.requirements import Requirement
-
 from built_book import LANGUAGES, ROOT, SITE, SOURCE_LANGUAGE
+from packaging.requirements import Requirement
 
 sys.path.insert(0, str(ROOT / "ci"))
 import make_colab_notebooks as colab
@@ -49,9 +48,16 @@ normalise = colab.normalise  # package names as pip compares them
 
 # --- workflows -----------------------------------------------------------------------------------
 
+
 def actionlint(*files: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "actionlint"), "-no-color", *map(str, files)],
-                          check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [str(BIN / "actionlint"), "-no-color", *map(str, files)],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def load_workflow(name: str) -> dict:
@@ -81,7 +87,8 @@ def test_the_workflows_lint_clean():
 
 def test_actionlint_flags_a_broken_workflow(tmp_path):
     broken = tmp_path / "broken.yml"
-    broken.write_text("""\
+    broken.write_text(
+        """\
 on: pull_request
 jobs:
   build:
@@ -94,12 +101,14 @@ jobs:
     runs-on: ubuntu-24.04
     steps:
       - run: true
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     result = actionlint(broken)
     assert result.returncode != 0
-    assert "actions/checkout@v3" in result.stdout            # an action whose runtime is retired
+    assert "actions/checkout@v3" in result.stdout  # an action whose runtime is retired
     assert "github.event.pull_request.title" in result.stdout  # script injection
-    assert "buld" in result.stdout                           # a job that does not exist
+    assert "buld" in result.stdout  # a job that does not exist
 
 
 def test_every_action_is_pinned_to_a_version():
@@ -114,8 +123,10 @@ def test_every_push_and_pull_request_runs_make_test_with_the_execution_cache():
     assert workflow["permissions"] == {"contents": "read"}
     (job,) = workflow["jobs"].values()
     assert step_index(job, "ci/install_system_packages.sh") < step_index(job, "make test")
-    restore, save = (next(s for s in steps(job) if s.get("uses", "").startswith(f"actions/cache/{kind}@"))
-                     for kind in ("restore", "save"))
+    restore, save = (
+        next(s for s in steps(job) if s.get("uses", "").startswith(f"actions/cache/{kind}@"))
+        for kind in ("restore", "save")
+    )
     for step in (restore, save):
         assert "_build/.jupyter_cache" in step["with"]["path"].split()
         # without the stamp, a cache from an older grubook would be trusted (ci/build_book.py)
@@ -140,7 +151,9 @@ def test_publishing_checks_the_gpu_executes_from_scratch_and_deploys():
     # every notebook executes afresh through the same build script as `make test`
     commands = runs(build)
     assert commands.index("make clean") < commands.index("make book") < commands.index("make test")
-    book_recipe = re.search(r"^book:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
+    book_recipe = re.search(
+        r"^book:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE
+    )
     assert "ci/build_book.py" in book_recipe.group(1)
     logs = next(s for s in steps(build) if s.get("with", {}).get("name") == "failing-notebooks")
     assert logs["if"] == "failure()" and logs["with"]["path"] == "_build/languages/*/_build/html/reports/"
@@ -158,14 +171,16 @@ def test_publishing_checks_the_gpu_executes_from_scratch_and_deploys():
 
 def test_the_gpu_check_fails_at_once_without_a_gpu(tmp_path):
     script = [sys.executable, str(ROOT / "ci" / "check_gpu.py"), "--driver-only"]
-    no_driver = subprocess.run(script, check=False, capture_output=True, text=True,
-                               env={"PATH": str(tmp_path)})
+    no_driver = subprocess.run(
+        script, check=False, capture_output=True, text=True, env={"PATH": str(tmp_path)}
+    )
     assert no_driver.returncode != 0 and "nvidia-smi is not on PATH" in no_driver.stderr
     fake = tmp_path / "nvidia-smi"  # a driver that finds no device, as on a machine without a GPU
     fake.write_text("#!/bin/sh\necho 'No devices were found'\nexit 6\n")
     fake.chmod(0o755)
-    no_device = subprocess.run(script, check=False, capture_output=True, text=True,
-                               env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    no_device = subprocess.run(
+        script, check=False, capture_output=True, text=True, env={"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    )
     assert no_device.returncode != 0 and "sees no GPU" in no_device.stderr
 
 
@@ -184,14 +199,19 @@ def test_the_notebooks_branch_holds_exactly_the_generated_folder(tmp_path):
     git("remote", "set-url", "origin", str(origin))
     shutil.copy2(ROOT / "ci" / "push_notebooks_branch.sh", clone / "ci" / "push_notebooks_branch.sh")
     head, status = git("rev-parse", "HEAD"), git("status", "--porcelain")
-    subprocess.run([str(clone / "ci" / "push_notebooks_branch.sh"), str(folder), "notebooks"],
-                   cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(
+        [str(clone / "ci" / "push_notebooks_branch.sh"), str(folder), "notebooks"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
     files = git("ls-tree", "-r", "--name-only", "notebooks", cwd=origin).split()
     assert sorted(files) == ["README.md", "chapters/x/en.ipynb"]
     assert git("rev-parse", "HEAD") == head and git("status", "--porcelain") == status
 
 
 # --- launch buttons in the built pages -----------------------------------------------------------
+
 
 class LaunchLinks(HTMLParser):
     def __init__(self):
@@ -217,10 +237,12 @@ def test_launch_buttons_open_the_notebook_and_the_chapter(code):
     for page in pages:
         source = f"chapters/{page.parent.name}/{code}"
         assert (ROOT / f"{source}.md").exists(), f"{page} has no source: a stale page? run make book"
-        assert launch_links(page) == sorted([
-            f"{COLAB_URL}/github/{ORG}/{REPO}/blob/{NOTEBOOKS_BRANCH}/{source}.ipynb",
-            f"{BINDER_URL}/v2/gh/{ORG}/{REPO}/{BRANCH}?urlpath=lab/tree/{source}.md",
-        ]), page
+        assert launch_links(page) == sorted(
+            [
+                f"{COLAB_URL}/github/{ORG}/{REPO}/blob/{NOTEBOOKS_BRANCH}/{source}.ipynb",
+                f"{BINDER_URL}/v2/gh/{ORG}/{REPO}/{BRANCH}?urlpath=lab/tree/{source}.md",
+            ]
+        ), page
 
 
 def test_book_pages_offer_no_colab_notebook_that_does_not_exist():
@@ -230,6 +252,7 @@ def test_book_pages_offer_no_colab_notebook_that_does_not_exist():
 
 
 # --- Binder --------------------------------------------------------------------------------------
+
 
 def test_binder_installs_the_book_with_cpu_torch_and_opens_markdown_as_notebooks():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
@@ -248,17 +271,23 @@ def test_binder_installs_the_book_with_cpu_torch_and_opens_markdown_as_notebooks
 
 
 def test_repo2docker_builds_binder_from_environment_yml_and_postbuild():
-    result = subprocess.run([str(BIN / "jupyter-repo2docker"), "--no-build", "--debug", str(ROOT)],
-                            check=False, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(BIN / "jupyter-repo2docker"), "--no-build", "--debug", str(ROOT)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
-    dockerfile = output[output.index("FROM "):]
+    dockerfile = output[output.index("FROM ") :]
     assert "python=3.11" in output  # "Building conda environment for python=3.11"
     assert re.search(r'env update -p \$\{NB_PYTHON_PREFIX\} --file "environment.yml"', dockerfile)
     assert "RUN ./postBuild" in dockerfile
 
 
 # --- Colab notebooks -----------------------------------------------------------------------------
+
 
 def install_cell(notebook):
     cells = [c for c in notebook.cells if "colab-install" in c.metadata.get("tags", [])]
@@ -285,7 +314,9 @@ def test_the_colab_notebooks_mirror_every_chapter_and_install_what_colab_lacks(t
     output = tmp_path / "colab"
     written = colab.write_notebooks(output)
     sources = sorted(p for code in LANGUAGES for p in (ROOT / "chapters").glob(f"*/{code}.md"))
-    assert sources and sorted(written) == [output / s.relative_to(ROOT).with_suffix(".ipynb") for s in sources]
+    assert sources and sorted(written) == [
+        output / s.relative_to(ROOT).with_suffix(".ipynb") for s in sources
+    ]
     pins = colab.pinned_versions()
     for source, target in zip(sorted(sources), sorted(written)):
         notebook = nbformat.read(target, as_version=4)
@@ -293,7 +324,8 @@ def test_the_colab_notebooks_mirror_every_chapter_and_install_what_colab_lacks(t
         install = install_cell(notebook)
         assert install.cell_type == "code"
         assert notebook.cells.index(install) < next(
-            i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c is not install)
+            i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c is not install
+        )
         assert 'if "google.colab" in sys.modules:' in install.source
         assert all(line.startswith("    ") for line in install.source.splitlines() if "%pip" in line)
         with_deps, without_deps, urls = install_cell_packages(notebook)
@@ -349,21 +381,49 @@ Done, $x = 1$.
 Mind the gate.
 ```
 """
-    text = colab.plain_markdown(sample, source, {"ratio": "23000000.0", "name": "'GRU'"},
-                                {"fig-a": "Fig. 2", "ex-a": "Exercise 4"}, colab.bibliography())
+    text = colab.plain_markdown(
+        sample,
+        source,
+        {"ratio": "23000000.0", "name": "'GRU'"},
+        {"fig-a": "Fig. 2", "ex-a": "Exercise 4"},
+        colab.bibliography(),
+    )
     assert MYST_LEFT.findall(text) == []
-    for expected in ("2.3×10⁷", " GRU;", "Cho et al., 2014a", "Cho et al., 2014b", "[Fig. 2](",
-                     "[that](", "**Exercise 4.** Do it.", "<summary>Solution to Exercise 4</summary>",
-                     "> **Careful**", "> Mind the gate.", "/book/notation/en.html"):
+    for expected in (
+        "2.3×10⁷",
+        " GRU;",
+        "Cho et al., 2014a",
+        "Cho et al., 2014b",
+        "[Fig. 2](",
+        "[that](",
+        "**Exercise 4.** Do it.",
+        "<summary>Solution to Exercise 4</summary>",
+        "> **Careful**",
+        "> Mind the gate.",
+        "/book/notation/en.html",
+    ):
         assert expected in text, expected
 
 
 # Packages a Colab runtime has before any install (the book needs nothing else from its image).
-COLAB_BASE = ["torch", "torchvision", "numpy", "matplotlib", "matplotlib-inline", "pandas", "scipy",
-              "requests", "pillow", "ipython", "ipykernel"]
+COLAB_BASE = [
+    "torch",
+    "torchvision",
+    "numpy",
+    "matplotlib",
+    "matplotlib-inline",
+    "pandas",
+    "scipy",
+    "requests",
+    "pillow",
+    "ipython",
+    "ipykernel",
+]
 
 
-def distributions_with_dependencies(names: list[str], follow: bool) -> dict[str, importlib.metadata.Distribution]:
+def distributions_with_dependencies(
+    names: list[str], follow: bool
+) -> dict[str, importlib.metadata.Distribution]:
     """The installed distributions `names`, and with `follow` everything they require."""
     found, pending = {}, list(names)
     while pending:
@@ -398,8 +458,15 @@ def colab_like_view(folder: Path, distributions: dict) -> Path:
 
 
 def run(python: Path, code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(python), "-c", code], check=False, capture_output=True, text=True, timeout=120,
-                          cwd=python.parent, env={"PATH": os.environ["PATH"], "PYTHONNOUSERSITE": "1"})
+    return subprocess.run(
+        [str(python), "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=python.parent,
+        env={"PATH": os.environ["PATH"], "PYTHONNOUSERSITE": "1"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -410,15 +477,18 @@ def colab_like_kernel(tmp_path_factory):
     A .pth line puts the folder on sys.path without running the .pth files inside it, so this
     environment's editable grubook does not come along."""
     tmp_path = tmp_path_factory.mktemp("colab-like")
-    install = nbformat.v4.new_code_cell(colab.install_cell_source(SOURCE_LANGUAGE),
-                                        metadata={"tags": ["colab-install"]})
+    install = nbformat.v4.new_code_cell(
+        colab.install_cell_source(SOURCE_LANGUAGE), metadata={"tags": ["colab-install"]}
+    )
     with_deps, without_deps, _ = install_cell_packages(nbformat.v4.new_notebook(cells=[install]))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     site = Path(run(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip())
-    available = {**distributions_with_dependencies(COLAB_BASE + with_deps, follow=True),
-                 **distributions_with_dependencies(without_deps, follow=False)}
+    available = {
+        **distributions_with_dependencies(COLAB_BASE + with_deps, follow=True),
+        **distributions_with_dependencies(without_deps, follow=False),
+    }
     assert "grubook" not in available
     view = colab_like_view(tmp_path / "colab-base", available)
     (site / "colab-base.pth").write_text(f"{view}\n", encoding="utf-8")
@@ -432,48 +502,85 @@ def colab_like_kernel(tmp_path_factory):
     project.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, project / name)
-    shutil.copytree(ROOT / "src" / "grubook", project / "src" / "grubook",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
-                    "--no-build-isolation", "--wheel-dir", str(tmp_path / "wheels"), str(project)],
-                   check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                    "--no-deps", "--no-index", *map(str, (tmp_path / "wheels").glob("grubook-*.whl"))],
-                   check=True, capture_output=True)
+    shutil.copytree(
+        ROOT / "src" / "grubook", project / "src" / "grubook", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(tmp_path / "wheels"),
+            str(project),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            *map(str, (tmp_path / "wheels").glob("grubook-*.whl")),
+        ],
+        check=True,
+        capture_output=True,
+    )
     after = run(python, "import grubook; print(grubook.__file__)")
     assert after.returncode == 0, after.stderr
     assert Path(after.stdout.strip()).is_relative_to(site), after.stdout
 
     kernels = tmp_path / "jupyter" / "kernels" / "colab-like"
     kernels.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Colab-like", "language": "python",
-        "env": {"PYTHONNOUSERSITE": "1", "MPLCONFIGDIR": str(tmp_path / "mpl"), "TQDM_DISABLE": "1"},
-    }))
+    (kernels / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Colab-like",
+                "language": "python",
+                "env": {"PYTHONNOUSERSITE": "1", "MPLCONFIGDIR": str(tmp_path / "mpl"), "TQDM_DISABLE": "1"},
+            }
+        )
+    )
     return {"jupyter_path": tmp_path / "jupyter", "grubook": after.stdout.strip(), "prefix": str(venv)}
 
 
 @pytest.mark.parametrize("chapter", STANDALONE_CHAPTERS)
 @pytest.mark.parametrize("code", LANGUAGES)
-def test_a_colab_notebook_runs_alone_with_only_what_its_install_cell_names(tmp_path, monkeypatch,
-                                                                          colab_like_kernel, chapter, code):
+def test_a_colab_notebook_runs_alone_with_only_what_its_install_cell_names(
+    tmp_path, monkeypatch, colab_like_kernel, chapter, code
+):
     source = ROOT / "chapters" / chapter / f"{code}.md"
     assert source.exists(), f"the stand-alone test runs {source}, which does not exist"
     notebook = colab.colab_notebook(source)
     monkeypatch.setenv("JUPYTER_PATH", str(colab_like_kernel["jupyter_path"]))
     workdir = tmp_path / "empty"
     workdir.mkdir()
-    notebook.cells.append(nbformat.v4.new_code_cell(
-        "import grubook, sys\nprint(grubook.__file__)\nprint(sys.prefix)"))
+    notebook.cells.append(
+        nbformat.v4.new_code_cell("import grubook, sys\nprint(grubook.__file__)\nprint(sys.prefix)")
+    )
     from nbclient import NotebookClient
 
-    NotebookClient(notebook, kernel_name="colab-like", timeout=600,
-                   resources={"metadata": {"path": str(workdir)}}).execute()
+    NotebookClient(
+        notebook, kernel_name="colab-like", timeout=600, resources={"metadata": {"path": str(workdir)}}
+    ).execute()
     printed = "".join(o.get("text", "") for o in notebook.cells[-1].outputs).split()
     assert printed == [colab_like_kernel["grubook"], colab_like_kernel["prefix"]]
-    glued = [o for c in notebook.cells for o in c.get("outputs", [])
-             if o.get("metadata", {}).get("scrapbook")]
+    glued = [
+        o for c in notebook.cells for o in c.get("outputs", []) if o.get("metadata", {}).get("scrapbook")
+    ]
     assert glued, "the notebook glued nothing: did myst_nb's glue run?"
 
 
@@ -507,10 +614,16 @@ def binder_packages() -> set[str]:
                 names.append(Requirement(line).name)
         return names
 
-    no_deps = [line for file in re.findall(r"pip install --no-deps -r (\S+)", post_build)
-               for line in (ROOT / file).read_text(encoding="utf-8").splitlines()]
-    return ({normalise(n) for n in distributions_with_dependencies(requirements(pip), follow=True)}
-            | {normalise(n) for n in requirements(no_deps)} | {"grubook"})
+    no_deps = [
+        line
+        for file in re.findall(r"pip install --no-deps -r (\S+)", post_build)
+        for line in (ROOT / file).read_text(encoding="utf-8").splitlines()
+    ]
+    return (
+        {normalise(n) for n in distributions_with_dependencies(requirements(pip), follow=True)}
+        | {normalise(n) for n in requirements(no_deps)}
+        | {"grubook"}
+    )
 
 
 def chapter_imports() -> set[str]:
@@ -526,8 +639,9 @@ def chapter_imports() -> set[str]:
 def test_binder_and_colab_install_every_package_the_chapters_import():
     """environment.yml (Binder) and the notebooks' install cell (Colab, over its base image) both
     provide what the chapters import, at the pins of the requirement files."""
-    install = nbformat.v4.new_code_cell(colab.install_cell_source(SOURCE_LANGUAGE),
-                                        metadata={"tags": ["colab-install"]})
+    install = nbformat.v4.new_code_cell(
+        colab.install_cell_source(SOURCE_LANGUAGE), metadata={"tags": ["colab-install"]}
+    )
     with_deps, without_deps, urls = install_cell_packages(nbformat.v4.new_notebook(cells=[install]))
     colab_route = set(distributions_with_dependencies(COLAB_BASE + with_deps, follow=True))
     colab_route |= set(map(normalise, without_deps)) | {"grubook"}  # grubook: the repository URL

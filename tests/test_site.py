@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from built_book import CACHE, LANGUAGES, ROOT, SITE, toc_pages, twin
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -55,7 +54,11 @@ def test_every_page_links_to_its_twins_and_back(code, page):
     for link in links:
         target = (path.parent / link["href"]).resolve()
         assert target == built_page(link["hreflang"], page).resolve(), f"{path} links to {target}"
-        back = [(target.parent / l["href"]).resolve() for l in parse(target).twin_links if l["hreflang"] == code]
+        back = [
+            (target.parent / link["href"]).resolve()
+            for link in parse(target).twin_links
+            if link["hreflang"] == code
+        ]
         assert back == [path.resolve()], f"{target} does not link back to {path}"
 
 
@@ -68,7 +71,7 @@ def test_pages_declare_their_language(code):
 
 def search_index(code: str) -> dict:
     text = (SITE / code / "searchindex.js").read_text(encoding="utf-8")
-    return json.loads(text[text.index("(") + 1: text.rindex(")")])
+    return json.loads(text[text.index("(") + 1 : text.rindex(")")])
 
 
 def test_chinese_search_finds_chinese_words_on_the_gru_pages():
@@ -119,15 +122,24 @@ def test_wrapped_chinese_lines_do_not_become_spaces():
 
 def prose_text(html: str) -> str:
     """A built page's words outside code, outputs, maths and tags."""
-    for block in (r"<pre.*?</pre>", r"<code.*?</code>", r'<div class="cell_output.*?</div>\s*</div>',
-                  r"\\\(.*?\\\)", r"\\\[.*?\\\]", r"<script.*?</script>", r"<[^>]+>"):
+    for block in (
+        r"<pre.*?</pre>",
+        r"<code.*?</code>",
+        r'<div class="cell_output.*?</div>\s*</div>',
+        r"\\\(.*?\\\)",
+        r"\\\[.*?\\\]",
+        r"<script.*?</script>",
+        r"<[^>]+>",
+    ):
         html = re.sub(block, " ", html, flags=re.S)
     return html
 
 
 def test_numbers_in_prose_are_never_in_e_notation():
-    assert without_e_notation("2e+07 times, 3.2e-08 and 1E5; d2l, 0x1e3") == \
-        "2×10⁷ times, 3.2×10⁻⁸ and 1×10⁵; d2l, 0x1e3"
+    assert (
+        without_e_notation("2e+07 times, 3.2e-08 and 1E5; d2l, 0x1e3")
+        == "2×10⁷ times, 3.2×10⁻⁸ and 1×10⁵; d2l, 0x1e3"
+    )
     for code in LANGUAGES:
         for page in toc_pages():
             found = E_NOTATION.findall(prose_text(built_page(code, page).read_text(encoding="utf-8")))
@@ -149,8 +161,12 @@ def test_chinese_solutions_are_titled_after_their_exercise():
     words = LANGUAGES["zh"]["solution_title"]
     after = words.partition("{exercise}")[2]
     pages = [built_page("zh", page).read_text(encoding="utf-8") for page in toc_pages()]
-    titles = [t for html in pages for t in re.findall(r'<p class="admonition-title">(.*?)</p>', html)
-              if "#" in t and "ex" in t]
+    titles = [
+        t
+        for html in pages
+        for t in re.findall(r'<p class="admonition-title">(.*?)</p>', html)
+        if "#" in t and "ex" in t
+    ]
     solutions = [t for t in titles if t.endswith(f"</a>{after}")]
     assert len(solutions) >= 10, "the chapters' solutions lost their titles"
     assert not [t for t in titles if re.match(r"[^<]+<a ", t)], "a solution title reads 解答 练习 n"

@@ -42,11 +42,21 @@ def make_gru(vocab_size, num_hiddens, device="cpu"):
             return nn.Parameter(torch.randn(*shape, device=device) * 0.1)
 
         def three():
-            return (normal(vocab_size, num_hiddens), normal(num_hiddens, num_hiddens),
-                    nn.Parameter(torch.zeros(num_hiddens, device=device)))
+            return (
+                normal(vocab_size, num_hiddens),
+                normal(num_hiddens, num_hiddens),
+                nn.Parameter(torch.zeros(num_hiddens, device=device)),
+            )
 
-        return nn.ParameterList([*three(), *three(), *three(), normal(num_hiddens, vocab_size),
-                                 nn.Parameter(torch.zeros(vocab_size, device=device))])
+        return nn.ParameterList(
+            [
+                *three(),
+                *three(),
+                *three(),
+                normal(num_hiddens, vocab_size),
+                nn.Parameter(torch.zeros(vocab_size, device=device)),
+            ]
+        )
 
     def init_gru_state(batch_size, num_hiddens, device):
         return (torch.zeros((batch_size, num_hiddens), device=device),)
@@ -145,7 +155,7 @@ def params_with_grads(*grads):
 
 
 def global_norm(params):
-    return math.sqrt(sum((p.grad ** 2).sum().item() for p in params))
+    return math.sqrt(sum((p.grad**2).sum().item() for p in params))
 
 
 def test_grad_clipping_scales_large_gradients_to_theta():
@@ -180,9 +190,24 @@ def test_scratch_gru_learns_a_periodic_string(is_random_iter, period, capsys):
     assert untrained > 2.5  # about vocab_size = 3 before training
 
     history = train_and_predict_rnn(
-        gru, get_params, init_state, 16, vocab_size, "cpu", corpus_indices, idx_to_char,
-        char_to_idx, is_random_iter, num_epochs=10, num_steps=8, lr=1e2, clipping_theta=1e-2,
-        batch_size=4, pred_period=5, pred_len=6, prefixes=[period[:2], "c"],
+        gru,
+        get_params,
+        init_state,
+        16,
+        vocab_size,
+        "cpu",
+        corpus_indices,
+        idx_to_char,
+        char_to_idx,
+        is_random_iter,
+        num_epochs=10,
+        num_steps=8,
+        lr=1e2,
+        clipping_theta=1e-2,
+        batch_size=4,
+        pred_period=5,
+        pred_len=6,
+        prefixes=[period[:2], "c"],
     )
     assert history["epoch"] == list(range(1, 11))
     assert len(history["perplexity"]) == len(history["seconds"]) == 10
@@ -191,13 +216,17 @@ def test_scratch_gru_learns_a_periodic_string(is_random_iter, period, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 6
     assert [EPOCH_LINE.fullmatch(lines[i]).group(1) for i in (0, 3)] == ["5", "10"]
-    assert float(EPOCH_LINE.fullmatch(lines[3]).group(2)) == pytest.approx(history["perplexity"][-1], rel=1e-5)
+    assert float(EPOCH_LINE.fullmatch(lines[3]).group(2)) == pytest.approx(
+        history["perplexity"][-1], rel=1e-5
+    )
     assert lines[1].startswith(" - " + period[:2]) and len(lines[1]) == len(" - ab") + 6
     assert lines[2].startswith(" - c") and len(lines[2]) == len(" - c") + 6
 
     params = history["params"]
-    assert predict_rnn(period[:2], 7, gru, params, init_state, 16, vocab_size, "cpu",
-                       idx_to_char, char_to_idx) == (period * 9)[:9]
+    assert (
+        predict_rnn(period[:2], 7, gru, params, init_state, 16, vocab_size, "cpu", idx_to_char, char_to_idx)
+        == (period * 9)[:9]
+    )
     assert evaluate_perplexity(held_out, gru, params, init_state, 16, vocab_size, "cpu") < 1.5
 
 
@@ -207,13 +236,30 @@ def test_training_records_validation_perplexity_each_epoch():
     held_out, *_ = periodic_corpus("aabc", length=60)
     gru, get_params, init_state = make_gru(vocab_size, 16)
     history = train_and_predict_rnn(
-        gru, get_params, init_state, 16, vocab_size, "cpu", corpus_indices, idx_to_char,
-        char_to_idx, False, num_epochs=6, num_steps=8, lr=1e2, clipping_theta=1e-2,
-        batch_size=4, pred_period=6, pred_len=1, prefixes=["a"], valid_indices=held_out,
+        gru,
+        get_params,
+        init_state,
+        16,
+        vocab_size,
+        "cpu",
+        corpus_indices,
+        idx_to_char,
+        char_to_idx,
+        False,
+        num_epochs=6,
+        num_steps=8,
+        lr=1e2,
+        clipping_theta=1e-2,
+        batch_size=4,
+        pred_period=6,
+        pred_len=1,
+        prefixes=["a"],
+        valid_indices=held_out,
     )
     assert len(history["valid_perplexity"]) == 6
     assert history["valid_perplexity"][-1] == pytest.approx(
-        evaluate_perplexity(held_out, gru, history["params"], init_state, 16, vocab_size, "cpu", 8))
+        evaluate_perplexity(held_out, gru, history["params"], init_state, 16, vocab_size, "cpu", 8)
+    )
     assert history["valid_perplexity"][-1] < history["valid_perplexity"][0]
 
 
@@ -250,11 +296,30 @@ def test_training_validates_before_it_starts():
         return get_params()
 
     def train(**overrides):
-        kwargs = {"num_epochs": 1, "num_steps": 5, "lr": 1.0, "clipping_theta": 1.0,
-                  "batch_size": 2, "pred_period": 1, "pred_len": 3, "prefixes": ["ab"]}
+        kwargs = {
+            "num_epochs": 1,
+            "num_steps": 5,
+            "lr": 1.0,
+            "clipping_theta": 1.0,
+            "batch_size": 2,
+            "pred_period": 1,
+            "pred_len": 3,
+            "prefixes": ["ab"],
+        }
         kwargs.update(overrides)
-        train_and_predict_rnn(gru, counting_get_params, init_state, 4, vocab_size, "cpu",
-                              corpus_indices, idx_to_char, char_to_idx, False, **kwargs)
+        train_and_predict_rnn(
+            gru,
+            counting_get_params,
+            init_state,
+            4,
+            vocab_size,
+            "cpu",
+            corpus_indices,
+            idx_to_char,
+            char_to_idx,
+            False,
+            **kwargs,
+        )
 
     with pytest.raises(ValueError, match=r"100.*batch_size \* num_steps \+ 1.*201"):
         train(num_steps=50, batch_size=4)
@@ -283,16 +348,29 @@ def test_training_validates_before_it_starts():
 # --- nn.Module training ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("device", "period"), [("cpu", "abc"), ("cpu", "aabc")] + [
-    (d, "aabc") for d in DEVICES if d != "cpu"])
+@pytest.mark.parametrize(
+    ("device", "period"), [("cpu", "abc"), ("cpu", "aabc")] + [(d, "aabc") for d in DEVICES if d != "cpu"]
+)
 def test_rnn_model_with_gru_learns_a_periodic_string(device, period, capsys):
     torch.manual_seed(0)
     corpus_indices, char_to_idx, idx_to_char, vocab_size = periodic_corpus(period)
     model = RNNModel(nn.GRU(input_size=vocab_size, hidden_size=16), vocab_size)
     history = train_and_predict_rnn_pytorch(
-        model, 16, vocab_size, device, corpus_indices, idx_to_char, char_to_idx,
-        num_epochs=8, num_steps=8, lr=1e-2, clipping_theta=1.0, batch_size=4,
-        pred_period=4, pred_len=5, prefixes=["b"],
+        model,
+        16,
+        vocab_size,
+        device,
+        corpus_indices,
+        idx_to_char,
+        char_to_idx,
+        num_epochs=8,
+        num_steps=8,
+        lr=1e-2,
+        clipping_theta=1.0,
+        batch_size=4,
+        pred_period=4,
+        pred_len=5,
+        prefixes=["b"],
     )
     assert history["perplexity"][-1] < 1.5
     lines = capsys.readouterr().out.splitlines()
@@ -330,9 +408,21 @@ def test_rnn_model_with_lstm_trains():
     corpus_indices, char_to_idx, idx_to_char, vocab_size = periodic_corpus(length=200)
     model = RNNModel(nn.LSTM(input_size=vocab_size, hidden_size=8), vocab_size)
     history = train_and_predict_rnn_pytorch(
-        model, 8, vocab_size, "cpu", corpus_indices, idx_to_char, char_to_idx,
-        num_epochs=3, num_steps=6, lr=1e-2, clipping_theta=1.0, batch_size=4,
-        pred_period=3, pred_len=2, prefixes=["a"],
+        model,
+        8,
+        vocab_size,
+        "cpu",
+        corpus_indices,
+        idx_to_char,
+        char_to_idx,
+        num_epochs=3,
+        num_steps=6,
+        lr=1e-2,
+        clipping_theta=1.0,
+        batch_size=4,
+        pred_period=3,
+        pred_len=2,
+        prefixes=["a"],
     )
     assert history["perplexity"][-1] < history["perplexity"][0]
 
@@ -349,7 +439,9 @@ def test_pytorch_evaluate_perplexity_is_vocab_size_for_uniform_outputs():
     with pytest.raises(ValueError, match="num_streams must be an integer >= 1, got 0"):
         evaluate_perplexity_pytorch(indices, model, 7, "cpu", num_streams=0)
     with pytest.raises(ValueError, match="num_chars must be an integer >= 0, got -3"):
-        predict_rnn_pytorch("a", -3, model, 7, "cpu", list("abcdefg"), {c: i for i, c in enumerate("abcdefg")})
+        predict_rnn_pytorch(
+            "a", -3, model, 7, "cpu", list("abcdefg"), {c: i for i, c in enumerate("abcdefg")}
+        )
     model.dense.weight.grad = torch.ones_like(model.dense.weight)
     with pytest.raises(ValueError, match="reverses every step"):
         grad_clipping(model.parameters(), -1.0)

@@ -10,8 +10,19 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ci"))
 import twins as drift  # noqa: E402  (ci/twins.py: which English each translation follows)
-from built_book import (LANGUAGE_SPECIFIC_TAG, LANGUAGES, ROOT, SOURCE_LANGUAGE, chapter_folders, glued,
-                        code_cells, language_cell, read_notebook, toc_pages, twin)
+from built_book import (
+    LANGUAGE_SPECIFIC_TAG,
+    LANGUAGES,
+    ROOT,
+    SOURCE_LANGUAGE,
+    chapter_folders,
+    code_cells,
+    glued,
+    language_cell,
+    read_notebook,
+    toc_pages,
+    twin,
+)
 
 GLUE_REFERENCE = re.compile(r"\{glue:(?:text|md)\}`([A-Za-z0-9_]+)")
 GLUE_WITH_FORMAT = re.compile(r"\{glue:(?:text|md)\}`([A-Za-z0-9_]+(?::[^`]*)?)`")
@@ -41,16 +52,31 @@ def section_labels(source: Path) -> list[str | None]:
 # its words, the corpus and what is drawn from it, and the training budget with the settings matched
 # to it (a softmax over 3,960 Chinese characters makes an update several times dearer). Any other
 # name it defines must have the same value in every twin.
-LANGUAGE_DEPENDENT = {"language", "words", "plot_labels", "printed", "corpus_name", "prefixes", "form",
-                      "num_chars", "num_train_chars", "num_valid_chars", "num_updates", "num_hiddens",
-                      "lr"}
+LANGUAGE_DEPENDENT = {
+    "language",
+    "words",
+    "plot_labels",
+    "printed",
+    "corpus_name",
+    "prefixes",
+    "form",
+    "num_chars",
+    "num_train_chars",
+    "num_valid_chars",
+    "num_updates",
+    "num_hiddens",
+    "lr",
+}
 # Cell metadata that is written in the page's language: a figure's caption and alt text.
 WORDED_METADATA = {("mystnb", "figure", "caption"), ("mystnb", "image", "alt")}
 
 
 def metadata_without_words(metadata: dict, path: tuple = ()) -> dict:
-    return {key: metadata_without_words(value, path + (key,)) if isinstance(value, dict) else value
-            for key, value in metadata.items() if path + (key,) not in WORDED_METADATA}
+    return {
+        key: metadata_without_words(value, path + (key,)) if isinstance(value, dict) else value
+        for key, value in metadata.items()
+        if path + (key,) not in WORDED_METADATA
+    }
 
 
 def code_differences(source: Path, other: Path) -> list[str]:
@@ -67,8 +93,10 @@ def code_differences(source: Path, other: Path) -> list[str]:
         elif not tagged[0] and a.source != b.source:
             problems.append(f"code cell {number} differs")
         elif metadata_without_words(a.metadata) != metadata_without_words(b.metadata):
-            problems.append(f"code cell {number} has other tags or metadata "
-                            f"({a.metadata.get('tags')} vs {b.metadata.get('tags')})")
+            problems.append(
+                f"code cell {number} has other tags or metadata "
+                f"({a.metadata.get('tags')} vs {b.metadata.get('tags')})"
+            )
     return problems
 
 
@@ -76,15 +104,19 @@ def language_cell_differences(source: Path, other: Path) -> list[str]:
     """How the twins' language-specific cells differ beyond what LANGUAGE_DEPENDENT allows."""
     a, b = ({k: v for k, v in language_cell(p).items() if not k.startswith("__")} for p in (source, other))
     problems = [f"{name} is defined in one twin only" for name in sorted(set(a) ^ set(b))]
-    problems += [f"{name} differs ({a[name]!r} vs {b[name]!r}) but does not depend on the language"
-                 for name in sorted(set(a) & set(b) - LANGUAGE_DEPENDENT) if a[name] != b[name]]
+    problems += [
+        f"{name} differs ({a[name]!r} vs {b[name]!r}) but does not depend on the language"
+        for name in sorted(set(a) & set(b) - LANGUAGE_DEPENDENT)
+        if a[name] != b[name]
+    ]
     for name in ("words", "plot_labels", "printed"):
         if isinstance(a.get(name), dict) and isinstance(b.get(name), dict):
             if set(a[name]) != set(b[name]):
                 problems.append(f"{name} has other keys: {sorted(set(a[name]) ^ set(b[name]))}")
             for key in set(a[name]) & set(b[name]) if name == "printed" else ():  # format templates
-                if isinstance(a[name][key], str) and template_fields(a[name][key]) != \
-                        template_fields(b[name][key]):
+                if isinstance(a[name][key], str) and template_fields(a[name][key]) != template_fields(
+                    b[name][key]
+                ):
                     problems.append(f"{name}[{key!r}] fills other fields in the two twins")
     return problems
 
@@ -126,14 +158,16 @@ def test_twin_language_cells_differ_only_in_words_corpus_and_budget(folder):
 def test_twins_quote_the_same_glued_values_in_the_same_formats(folder):
     """The same references, as many times, in every section, and each of the same kind of format
     (a share may be a decimal in one twin and a percentage in the other; precision may differ)."""
+
     def kind(reference: str) -> tuple[str, str]:
         name, _, spec = reference.partition(":")
         letter = spec[-1:] if spec[-1:].isalpha() or spec[-1:] == "%" else ""
         return name, {"%": "f"}.get(letter, letter)
 
     def quoted(code: str) -> list[Counter]:
-        prose = "\n".join(cell.source for cell in read_notebook(folder / f"{code}.md").cells
-                          if cell.cell_type == "markdown")
+        prose = "\n".join(
+            cell.source for cell in read_notebook(folder / f"{code}.md").cells if cell.cell_type == "markdown"
+        )
         sections = re.split(r"^#{1,6} ", prose, flags=re.M)
         return [Counter(map(kind, GLUE_WITH_FORMAT.findall(section))) for section in sections]
 
@@ -149,8 +183,10 @@ def test_a_changed_shared_cell_is_a_difference(tmp_path):
     source = folder / f"{SOURCE_LANGUAGE}.md"
     shared = next(c for c in code_cells(source) if not c.metadata)  # a shared cell without options
     edited = tmp_path / "edited.md"
-    edited.write_text(source.read_text(encoding="utf-8").replace(shared.source, shared.source + "  # edited", 1),
-                      encoding="utf-8")
+    edited.write_text(
+        source.read_text(encoding="utf-8").replace(shared.source, shared.source + "  # edited", 1),
+        encoding="utf-8",
+    )
     assert code_differences(source, edited), "an edited shared cell went unnoticed"
 
 
@@ -160,8 +196,12 @@ CODE_COLUMNS = 80  # what a code cell shows without scrolling in the 1280 px lay
 @pytest.mark.parametrize("folder", chapter_folders(), ids=lambda p: p.name)
 def test_code_lines_fit_the_column(folder):
     for code in LANGUAGES:
-        long = [line for cell in code_cells(folder / f"{code}.md") for line in cell.source.splitlines()
-                if len(line) > CODE_COLUMNS]
+        long = [
+            line
+            for cell in code_cells(folder / f"{code}.md")
+            for line in cell.source.splitlines()
+            if len(line) > CODE_COLUMNS
+        ]
         assert long == [], f"{folder.name}/{code}.md: {len(long)} code lines over {CODE_COLUMNS}: {long[:2]}"
 
 
@@ -169,8 +209,12 @@ def test_a_chapter_that_was_not_built_says_how_to_build_it(tmp_path):
     folder = chapter_folders()[0]
     edited = tmp_path / folder.name / f"{SOURCE_LANGUAGE}.md"
     edited.parent.mkdir()
-    edited.write_text((folder / f"{SOURCE_LANGUAGE}.md").read_text(encoding="utf-8").replace(
-        "```{code-cell} ipython3\n", "```{code-cell} ipython3\n# never executed\n", 1), encoding="utf-8")
+    edited.write_text(
+        (folder / f"{SOURCE_LANGUAGE}.md")
+        .read_text(encoding="utf-8")
+        .replace("```{code-cell} ipython3\n", "```{code-cell} ipython3\n# never executed\n", 1),
+        encoding="utf-8",
+    )
     with pytest.raises(AssertionError, match=f"make chapter NAME={folder.name}"):
         glued(edited)
 
@@ -191,22 +235,28 @@ def test_the_parity_checks_catch_a_changed_setting_a_tag_and_a_typed_number(tmp_
     one = twin_with(tagged.source, tagged.source + "\nclipping_theta = 1.0")
     other = twin_with(tagged.source, tagged.source + "\nclipping_theta = 2.0")
     assert language_cell_differences(one, other) == [
-        "clipping_theta differs (1.0 vs 2.0) but does not depend on the language"]
+        "clipping_theta differs (1.0 vs 2.0) but does not depend on the language"
+    ]
     assert language_cell_differences(source, one) == ["clipping_theta is defined in one twin only"]
-    retagged = twin_with("```{code-cell} ipython3\n" + shared.source,
-                         "```{code-cell} ipython3\n:tags: [raises-exception]\n\n" + shared.source)
+    retagged = twin_with(
+        "```{code-cell} ipython3\n" + shared.source,
+        "```{code-cell} ipython3\n:tags: [raises-exception]\n\n" + shared.source,
+    )
     assert any("other tags" in problem for problem in code_differences(source, retagged))
     reference = GLUE_WITH_FORMAT.search(text)
     typed = twin_with(reference.group(0), "42")
-    assert Counter(GLUE_WITH_FORMAT.findall(typed.read_text(encoding="utf-8"))) != \
-        Counter(GLUE_WITH_FORMAT.findall(text))
+    assert Counter(GLUE_WITH_FORMAT.findall(typed.read_text(encoding="utf-8"))) != Counter(
+        GLUE_WITH_FORMAT.findall(text)
+    )
 
 
 @pytest.mark.parametrize("page", toc_pages())
 def test_every_translation_follows_the_current_english(page):
     stale = drift.stale_sections(page)
-    assert stale == [], (f"{page}.md changed in {stale} since its twins were brought in line: translate "
-                         f"those sections, then run `python ci/twins.py update {page}`")
+    assert stale == [], (
+        f"{page}.md changed in {stale} since its twins were brought in line: translate "
+        f"those sections, then run `python ci/twins.py update {page}`"
+    )
 
 
 def test_a_changed_english_section_is_reported():
@@ -232,16 +282,22 @@ def structure(page_file: Path) -> list[dict]:
     prose = "\n".join(cell.source for cell in read_notebook(page_file).cells if cell.cell_type == "markdown")
     sections = []
     for text in drift.LABEL.split(prose)[::2]:
-        references = [(role, target.replace(f"/{page_file.stem}", "/<language>")) if role == "doc"
-                      else (role, target) for role, target in CROSS_REFERENCE.findall(text)]
-        sections.append({
-            "headings": re.findall(r"^(#{1,6}) ", text, flags=re.M),
-            # a solution's argument is its exercise; an admonition's is its title, in the page's language
-            "directives": [(name, argument if name == "solution" else "")
-                           for _, name, argument in DIRECTIVE_LINE.findall(text)],
-            "labels": EXERCISE_LABEL.findall(text),
-            "references": Counter(references),
-        })
+        references = [
+            (role, target.replace(f"/{page_file.stem}", "/<language>")) if role == "doc" else (role, target)
+            for role, target in CROSS_REFERENCE.findall(text)
+        ]
+        sections.append(
+            {
+                "headings": re.findall(r"^(#{1,6}) ", text, flags=re.M),
+                # a solution's argument is its exercise; an admonition's is its title, in the page's language
+                "directives": [
+                    (name, argument if name == "solution" else "")
+                    for _, name, argument in DIRECTIVE_LINE.findall(text)
+                ],
+                "labels": EXERCISE_LABEL.findall(text),
+                "references": Counter(references),
+            }
+        )
     return sections
 
 
@@ -261,5 +317,5 @@ def test_a_deleted_exercise_is_a_structural_difference(tmp_path):
     text = (folder / f"{SOURCE_LANGUAGE}.md").read_text(encoding="utf-8")
     start = text.index("```{exercise}")
     edited = tmp_path / f"{SOURCE_LANGUAGE}.md"
-    edited.write_text(text[:start] + text[text.index("```\n", start + 3) + 4:], encoding="utf-8")
+    edited.write_text(text[:start] + text[text.index("```\n", start + 3) + 4 :], encoding="utf-8")
     assert structure(edited) != structure(folder / f"{SOURCE_LANGUAGE}.md")

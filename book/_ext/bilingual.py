@@ -46,9 +46,7 @@ def site_language(sphinx_language: str, languages: dict) -> str:
     for code, info in languages.items():
         if info["sphinx_language"] == sphinx_language:
             return code
-    raise ValueError(
-        f"Sphinx language {sphinx_language!r} is not in {LANGUAGES_FILE}: add an entry for it"
-    )
+    raise ValueError(f"Sphinx language {sphinx_language!r} is not in {LANGUAGES_FILE}: add an entry for it")
 
 
 # Pages Sphinx makes for each site, the same name in every language.

@@ -18,13 +18,14 @@ Settings with words in them (the author, the show/hide hints of solutions) are i
 import json
 import re
 
+from bilingual import load_languages, site_language
 from sphinx import locale
 
-from bilingual import load_languages, site_language
-
-SOLUTION_TITLE = re.compile(r'<p class="admonition-title">(?P<solution>[^<]*?)\s*'
-                            r'(?P<link><a class="reference internal" href="[^"]*">)\s*'
-                            r'(?P<exercise>[^<]*)</a></p>')
+SOLUTION_TITLE = re.compile(
+    r'<p class="admonition-title">(?P<solution>[^<]*?)\s*'
+    r'(?P<link><a class="reference internal" href="[^"]*">)\s*'
+    r"(?P<exercise>[^<]*)</a></p>"
+)
 
 
 def words_of(app) -> dict:
@@ -42,9 +43,11 @@ def _use_interface_words(app):
     for catalog, messages in words_of(app).get("interface", {}).items():
         translator = locale.translators.get(("general", catalog))
         if not hasattr(translator, "_catalog"):
-            raise ValueError(f"book/languages.yml gives words for the message catalog {catalog!r}, "
-                             f"which no installed extension has for language {app.config.language!r}: "
-                             f"remove the entry or check the catalog's name")
+            raise ValueError(
+                f"book/languages.yml gives words for the message catalog {catalog!r}, "
+                f"which no installed extension has for language {app.config.language!r}: "
+                f"remove the entry or check the catalog's name"
+            )
         translator._catalog.update(messages)  # in place: Jinja's templates hold this translator
 
 
@@ -53,8 +56,7 @@ def reorder_solution_titles(body: str, pattern: str) -> str:
     before, _, after = pattern.partition("{exercise}")
 
     def reorder(match):
-        return (f'<p class="admonition-title">{before}{match["link"]}{match["exercise"]}</a>'
-                f'{after}</p>')
+        return f'<p class="admonition-title">{before}{match["link"]}{match["exercise"]}</a>{after}</p>'
 
     return SOLUTION_TITLE.sub(reorder, body)
 

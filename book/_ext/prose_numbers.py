@@ -11,12 +11,19 @@ from docutils import nodes
 
 E_NOTATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?)(\d+)(?![\w.])")
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-NOT_PROSE = (nodes.literal_block, nodes.literal, nodes.math, nodes.math_block, nodes.raw,
-             nodes.FixedTextElement)
+NOT_PROSE = (
+    nodes.literal_block,
+    nodes.literal,
+    nodes.math,
+    nodes.math_block,
+    nodes.raw,
+    nodes.FixedTextElement,
+)
 
 
 def without_e_notation(text: str) -> str:
     """'2e+07 times' -> '2×10⁷ times'; '3.2e-08' -> '3.2×10⁻⁸'."""
+
     def power_of_ten(match):
         mantissa, sign, exponent = match.groups()
         power = ("-" if sign == "-" else "") + str(int(exponent))

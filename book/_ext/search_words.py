@@ -18,12 +18,14 @@ TERM_FREQUENCY = 100_000  # high enough that jieba keeps a term whole rather tha
 def glossary_terms(path: Path, column: int) -> list[str]:
     """The terms in one column of the glossary's table; "门控 / 门" gives both words, and a
     parenthesised gloss ("谱范数（最大奇异值）") is left out."""
-    rows = [line.split("|")[1:-1] for line in path.read_text(encoding="utf-8").splitlines()
-            if line.startswith("|") and not line.startswith("|---")]
+    rows = [
+        line.split("|")[1:-1]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("|") and not line.startswith("|---")
+    ]
     terms = []
     for row in rows[1:]:
-        terms += [" ".join(re.sub(r"\(.*?\)|（.*?）", "", term).split())
-                  for term in row[column].split("/")]
+        terms += [" ".join(re.sub(r"\(.*?\)|（.*?）", "", term).split()) for term in row[column].split("/")]
     return [term for term in terms if term]
 
 

@@ -69,9 +69,24 @@ __all__ = [
     "write_csv",
 ]
 
-COLUMNS = ["experiment", "implementation", "device", "threads", "batch_size", "seq_len", "input_size",
-           "hidden_size", "parameters", "seconds", "tokens_per_s", "ratio_to_nn_gru",
-           "peak_memory_mib", "max_rel_diff", "equivalent", "compile_s"]
+COLUMNS = [
+    "experiment",
+    "implementation",
+    "device",
+    "threads",
+    "batch_size",
+    "seq_len",
+    "input_size",
+    "hidden_size",
+    "parameters",
+    "seconds",
+    "tokens_per_s",
+    "ratio_to_nn_gru",
+    "peak_memory_mib",
+    "max_rel_diff",
+    "equivalent",
+    "compile_s",
+]
 
 
 # --- The GRU layer, step by step towards nn.GRU ---------------------------------------------------
@@ -79,13 +94,17 @@ COLUMNS = ["experiment", "implementation", "device", "threads", "batch_size", "s
 # that each can be checked against nn.GRU. They take time-major inputs X (T, n, d) and a state H
 # (n, h) and return all states (T, n, h) and the last one, like nn.GRU without its leading layer axis.
 
+
 def separate_weights(gru: nn.GRU) -> tuple[Tensor, ...]:
     """nn.GRU's weights as twelve tensors in the book's layout (X_t @ W_xr, ...): for the reset gate,
     the update gate and the candidate in turn, W_x? (d, h), W_h? (h, h), b_x? and b_h? (h)."""
     W_x, W_h, b_x, b_h = fused_weights(gru)
     pieces = [t.chunk(3, dim=-1) for t in (W_x, W_h, b_x, b_h)]
-    return tuple(piece[gate].detach().clone().requires_grad_()  # order: r, z, candidate h
-                 for gate in range(3) for piece in pieces)
+    return tuple(
+        piece[gate].detach().clone().requires_grad_()  # order: r, z, candidate h
+        for gate in range(3)
+        for piece in pieces
+    )
 
 
 def fused_weights(gru: nn.GRU) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -121,8 +140,9 @@ def gru_fused_gates(X: Tensor, H: Tensor, params: tuple[Tensor, ...]) -> tuple[T
     return torch.stack(outputs), H
 
 
-def gru_hoisted_inputs(X: Tensor, H: Tensor,
-                       params: tuple[Tensor, Tensor, Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+def gru_hoisted_inputs(
+    X: Tensor, H: Tensor, params: tuple[Tensor, Tensor, Tensor, Tensor]
+) -> tuple[Tensor, Tensor]:
     """(c) The input products of all time steps in one product before the loop; one per step left."""
     W_x, W_h, b_x, b_h = params
     T, n, d = X.shape
@@ -149,6 +169,7 @@ def script(function: Callable) -> Callable:
 # z_t = sigmoid(k_t), h~_t = g(c_t), h_t = (1 - z_t) * h_{t-1} + z_t * h~_t, where k_t and c_t are two
 # linear functions of x_t alone. Note the update gate's direction: z near 1 WRITES the candidate here,
 # while the book's GRU (and nn.GRU) keeps the old state when z is near 1.
+
 
 def g(x: Tensor) -> Tensor:
     """Keeps the candidate positive (so that it has a logarithm): x + 1/2 for x >= 0, sigmoid below."""
@@ -178,8 +199,8 @@ def min_gru_scan(K: Tensor, C: Tensor, H: Tensor | None = None) -> Tensor:
     log h_t = a*_t + logcumsumexp_{s<=t}(log b_s - a*_s), where a*_t = log a_1 + ... + log a_t.
     A positive initial state H enters as one extra step with a = 1 and b = H.
     """
-    log_a = -F.softplus(K)                  # log(1 - sigmoid(k))
-    log_b = -F.softplus(-K) + log_g(C)      # log(sigmoid(k)) + log(g(c))
+    log_a = -F.softplus(K)  # log(1 - sigmoid(k))
+    log_b = -F.softplus(-K) + log_g(C)  # log(sigmoid(k)) + log(g(c))
     if H is not None:
         log_a = torch.cat([torch.zeros_like(log_a[:1]), log_a])
         log_b = torch.cat([H.log().unsqueeze(0), log_b])
@@ -202,7 +223,8 @@ class MinGRU(nn.Module):
         super().__init__()
         self.input_size, self.hidden_size, self.parallel = input_size, hidden_size, parallel
         self.layers = nn.ModuleList(  # each: gate logits and candidates in one product
-            nn.Linear(input_size if i == 0 else hidden_size, 2 * hidden_size) for i in range(num_layers))
+            nn.Linear(input_size if i == 0 else hidden_size, 2 * hidden_size) for i in range(num_layers)
+        )
 
     def forward(self, X: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
         recurrence = min_gru_scan if self.parallel else min_gru_sequential
@@ -216,13 +238,15 @@ class MinGRU(nn.Module):
 
 # --- Timing ---------------------------------------------------------------------------------------
 
+
 def _synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
-def time_steps(steps: dict[str, Callable[[], object]], device, rounds: int = 5,
-               repeats: int = 3, warmup: int = 2) -> dict[str, float]:
+def time_steps(
+    steps: dict[str, Callable[[], object]], device, rounds: int = 5, repeats: int = 3, warmup: int = 2
+) -> dict[str, float]:
     """Seconds per call of each step: the fastest of `rounds` rounds of `repeats` calls.
 
     The rounds visit the steps in turn, so a burst of load on a shared machine slows every step
@@ -281,10 +305,12 @@ class _Threads:
 
 def _forward_backward(layer: Callable[[], tuple[Tensor, ...]], leaves: list[Tensor]) -> Callable[[], None]:
     """One pass: run the layer, backpropagate the sum of all its states, drop the gradients."""
+
     def step():
         for leaf in leaves:
             leaf.grad = None
         layer()[0].sum().backward()
+
     return step
 
 
@@ -293,15 +319,40 @@ def relative_difference(pairs) -> float:
     return max(float((a.detach() - b.detach()).abs().max() / b.detach().abs().max()) for a, b in pairs)
 
 
-def _row(experiment, implementation, device, threads, batch_size, seq_len, input_size, hidden_size,
-         parameters, seconds, reference_seconds, memory, difference, equivalent, compile_s="") -> dict:
+def _row(
+    experiment,
+    implementation,
+    device,
+    threads,
+    batch_size,
+    seq_len,
+    input_size,
+    hidden_size,
+    parameters,
+    seconds,
+    reference_seconds,
+    memory,
+    difference,
+    equivalent,
+    compile_s="",
+) -> dict:
     return {
-        "experiment": experiment, "implementation": implementation, "device": device.type,
-        "threads": threads if device.type == "cpu" else "", "batch_size": batch_size, "seq_len": seq_len,
-        "input_size": input_size, "hidden_size": hidden_size, "parameters": parameters,
-        "seconds": seconds, "tokens_per_s": batch_size * seq_len / seconds,
-        "ratio_to_nn_gru": reference_seconds / seconds, "peak_memory_mib": memory,
-        "max_rel_diff": difference, "equivalent": equivalent, "compile_s": compile_s,
+        "experiment": experiment,
+        "implementation": implementation,
+        "device": device.type,
+        "threads": threads if device.type == "cpu" else "",
+        "batch_size": batch_size,
+        "seq_len": seq_len,
+        "input_size": input_size,
+        "hidden_size": hidden_size,
+        "parameters": parameters,
+        "seconds": seconds,
+        "tokens_per_s": batch_size * seq_len / seconds,
+        "ratio_to_nn_gru": reference_seconds / seconds,
+        "peak_memory_mib": memory,
+        "max_rel_diff": difference,
+        "equivalent": equivalent,
+        "compile_s": compile_s,
     }
 
 
@@ -312,8 +363,8 @@ GRU_VARIANTS = {  # implementation name -> (function, how it takes nn.GRU's weig
     "fused_gates": (gru_fused_gates, fused_weights),
     "hoisted_inputs": (gru_hoisted_inputs, fused_weights),
 }
-GRU_TOLERANCE = 1e-4     # float32, relative to the largest entry of each tensor
-SCAN_TOLERANCE = 1e-2    # float32 over thousands of steps: the log-space scan loses digits (see chapter)
+GRU_TOLERANCE = 1e-4  # float32, relative to the largest entry of each tensor
+SCAN_TOLERANCE = 1e-2  # float32 over thousands of steps: the log-space scan loses digits (see chapter)
 
 
 def compile_variant(compiler: str) -> tuple[str, Callable]:
@@ -337,8 +388,9 @@ class _FullFloat32:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = self.saved
 
 
-def gru_variant_difference(function: Callable, weights_of: Callable, gru: nn.GRU, X: Tensor,
-                           H0: Tensor) -> float:
+def gru_variant_difference(
+    function: Callable, weights_of: Callable, gru: nn.GRU, X: Tensor, H0: Tensor
+) -> float:
     """How far `function` is from `gru` (nn.GRU): outputs, last state and every weight's gradient.
 
     Computed in full float32 (no TF32 on a GPU); the timings use PyTorch's defaults."""
@@ -350,8 +402,14 @@ def _gru_variant_difference(function, weights_of, gru, X, H0) -> float:
     gru.zero_grad()
     Y_ref, H_ref = gru(X, H0.unsqueeze(0))
     Y_ref.sum().backward()
-    reference = [Y_ref, H_ref[0], gru.weight_ih_l0.grad.t(), gru.weight_hh_l0.grad.t(),
-                 gru.bias_ih_l0.grad, gru.bias_hh_l0.grad]
+    reference = [
+        Y_ref,
+        H_ref[0],
+        gru.weight_ih_l0.grad.t(),
+        gru.weight_hh_l0.grad.t(),
+        gru.bias_ih_l0.grad,
+        gru.bias_hh_l0.grad,
+    ]
     weights = weights_of(gru)
     Y, H = function(X, H0, weights)
     Y.sum().backward()
@@ -361,10 +419,18 @@ def _gru_variant_difference(function, weights_of, gru, X, H0) -> float:
     return relative_difference(zip([Y, H] + grads, reference))
 
 
-def gru_layer_rows(device, batch_size: int = 32, seq_len: int = 35, input_size: int = 64,
-                   hidden_size: int = 256, rounds: int = 5, repeats: int = 3,
-                   threads: int | None = 1, compilers: tuple[str, ...] = ("script",),
-                   seed: int = 0) -> list[dict]:
+def gru_layer_rows(
+    device,
+    batch_size: int = 32,
+    seq_len: int = 35,
+    input_size: int = 64,
+    hidden_size: int = 256,
+    rounds: int = 5,
+    repeats: int = 3,
+    threads: int | None = 1,
+    compilers: tuple[str, ...] = ("script",),
+    seed: int = 0,
+) -> list[dict]:
     """Check each variant against nn.GRU (outputs, state, all gradients), then time them all.
 
     `compilers` adds compiled copies of `gru_hoisted_inputs` (see `compile_variant`). Raises
@@ -397,11 +463,26 @@ def gru_layer_rows(device, batch_size: int = 32, seq_len: int = 35, input_size: 
         differences["nn.GRU"] = 0.0
         seconds = time_steps(steps, device, rounds, repeats)
         parameters = sum(p.numel() for p in gru.parameters())
-        return [_row("gru_layer", name, device, used_threads, batch_size, seq_len, input_size,
-                     hidden_size, parameters, seconds[name], seconds["nn.GRU"],
-                     _peak_memory_mib(step, device), differences[name], True,
-                     compile_seconds.get(name, ""))
-                for name, step in steps.items()]
+        return [
+            _row(
+                "gru_layer",
+                name,
+                device,
+                used_threads,
+                batch_size,
+                seq_len,
+                input_size,
+                hidden_size,
+                parameters,
+                seconds[name],
+                seconds["nn.GRU"],
+                _peak_memory_mib(step, device),
+                differences[name],
+                True,
+                compile_seconds.get(name, ""),
+            )
+            for name, step in steps.items()
+        ]
 
 
 def scan_difference(sequential: MinGRU, parallel: MinGRU, X: Tensor) -> float:
@@ -415,9 +496,17 @@ def scan_difference(sequential: MinGRU, parallel: MinGRU, X: Tensor) -> float:
     return relative_difference(zip(results[1], results[0]))
 
 
-def min_gru_rows(device, lengths=(64, 512, 4096), batch_size: int = 8, input_size: int = 64,
-                 hidden_size: int = 128, rounds: int = 3, repeats: int = 1, threads: int | None = 1,
-                 seed: int = 0) -> list[dict]:
+def min_gru_rows(
+    device,
+    lengths=(64, 512, 4096),
+    batch_size: int = 8,
+    input_size: int = 64,
+    hidden_size: int = 128,
+    rounds: int = 3,
+    repeats: int = 1,
+    threads: int | None = 1,
+    seed: int = 0,
+) -> list[dict]:
     """Time nn.GRU, minGRU step by step and minGRU by scan, one pass each, at each length.
 
     The two minGRUs share their weights, and the scan is checked against the loop (states and
@@ -435,28 +524,48 @@ def min_gru_rows(device, lengths=(64, 512, 4096), batch_size: int = 8, input_siz
             X = torch.randn(seq_len, batch_size, input_size, device=device)
             difference = scan_difference(sequential, parallel, X)
             if not difference <= SCAN_TOLERANCE:
-                raise AssertionError(f"the scan differs from the loop by {difference:g} (relative) "
-                                     f"at length {seq_len}")
+                raise AssertionError(
+                    f"the scan differs from the loop by {difference:g} (relative) at length {seq_len}"
+                )
             layers = {"nn.GRU": gru, "min_gru_sequential": sequential, "min_gru_scan": parallel}
-            steps = {name: _forward_backward(lambda layer=layer, X=X: layer(X), list(layer.parameters()))
-                     for name, layer in layers.items()}
+            steps = {
+                name: _forward_backward(lambda layer=layer, X=X: layer(X), list(layer.parameters()))
+                for name, layer in layers.items()
+            }
             seconds = time_steps(steps, device, rounds, repeats, warmup=1)
             for name, layer in layers.items():
-                rows.append(_row("min_gru", name, device, used_threads, batch_size, seq_len, input_size,
-                                 hidden_size, sum(p.numel() for p in layer.parameters()), seconds[name],
-                                 seconds["nn.GRU"], _peak_memory_mib(steps[name], device),
-                                 difference if name == "min_gru_scan" else 0.0, True))
+                rows.append(
+                    _row(
+                        "min_gru",
+                        name,
+                        device,
+                        used_threads,
+                        batch_size,
+                        seq_len,
+                        input_size,
+                        hidden_size,
+                        sum(p.numel() for p in layer.parameters()),
+                        seconds[name],
+                        seconds["nn.GRU"],
+                        _peak_memory_mib(steps[name], device),
+                        difference if name == "min_gru_scan" else 0.0,
+                        True,
+                    )
+                )
     return rows
 
 
 # --- The command line -----------------------------------------------------------------------------
 
 FULL = {
-    "gru_layer": [dict(batch_size=32, seq_len=35, input_size=64, hidden_size=256),
-                  dict(batch_size=32, seq_len=35, input_size=64, hidden_size=32),
-                  dict(batch_size=128, seq_len=35, input_size=64, hidden_size=512)],
-    "min_gru": dict(lengths=(64, 128, 256, 512, 1024, 2048, 4096), batch_size=8, input_size=64,
-                    hidden_size=128),
+    "gru_layer": [
+        dict(batch_size=32, seq_len=35, input_size=64, hidden_size=256),
+        dict(batch_size=32, seq_len=35, input_size=64, hidden_size=32),
+        dict(batch_size=128, seq_len=35, input_size=64, hidden_size=512),
+    ],
+    "min_gru": dict(
+        lengths=(64, 128, 256, 512, 1024, 2048, 4096), batch_size=8, input_size=64, hidden_size=128
+    ),
 }
 QUICK = {
     "gru_layer": [dict(batch_size=4, seq_len=6, input_size=8, hidden_size=16)],
@@ -464,8 +573,13 @@ QUICK = {
 }
 
 
-def run(quick: bool = False, device: str = "auto", threads: int = 1, compile_too: bool = False,
-        report: Callable[[list[dict]], None] | None = None) -> list[dict]:
+def run(
+    quick: bool = False,
+    device: str = "auto",
+    threads: int = 1,
+    compile_too: bool = False,
+    report: Callable[[list[dict]], None] | None = None,
+) -> list[dict]:
     """Every row of the sweep (`quick`: tiny sizes and one round, a few seconds). `report` is called
     with the rows of each setting as soon as they are measured."""
     if device == "auto":
@@ -473,9 +587,12 @@ def run(quick: bool = False, device: str = "auto", threads: int = 1, compile_too
     sweep = QUICK if quick else FULL
     rounds = {"rounds": 1, "repeats": 1} if quick else {}
     compilers = ("script", "compile") if compile_too else ("script",)
-    measurements = [lambda setting=setting: gru_layer_rows(device, **setting, **rounds, threads=threads,
-                                                           compilers=compilers)
-                    for setting in sweep["gru_layer"]]
+    measurements = [
+        lambda setting=setting: gru_layer_rows(
+            device, **setting, **rounds, threads=threads, compilers=compilers
+        )
+        for setting in sweep["gru_layer"]
+    ]
     measurements.append(lambda: min_gru_rows(device, **sweep["min_gru"], **rounds, threads=threads))
     rows = []
     for measure in measurements:
@@ -492,8 +609,19 @@ def _format(value) -> str:
     return str(value)
 
 
-SHOWN = ["experiment", "implementation", "device", "batch_size", "seq_len", "hidden_size",
-         "tokens_per_s", "ratio_to_nn_gru", "peak_memory_mib", "equivalent", "compile_s"]
+SHOWN = [
+    "experiment",
+    "implementation",
+    "device",
+    "batch_size",
+    "seq_len",
+    "hidden_size",
+    "tokens_per_s",
+    "ratio_to_nn_gru",
+    "peak_memory_mib",
+    "equivalent",
+    "compile_s",
+]
 WIDTHS = [10, 18, 6, 10, 7, 11, 12, 15, 15, 10, 9]
 
 
@@ -501,8 +629,11 @@ def print_rows(rows: list[dict], header: bool = True, file=None) -> None:
     """The rows as a table, one line each (the columns that fit; the CSV file has them all)."""
     lines = ([SHOWN] if header else []) + [[_format(row[c]) for c in SHOWN] for row in rows]
     for line in lines:
-        print("  ".join(cell.rjust(width) for cell, width in zip(line, WIDTHS)), file=file or sys.stdout,
-              flush=True)
+        print(
+            "  ".join(cell.rjust(width) for cell, width in zip(line, WIDTHS)),
+            file=file or sys.stdout,
+            flush=True,
+        )
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
@@ -517,17 +648,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m grubook.bench",
         description="Check and time GRU implementations, from a Python loop to nn.GRU, and minGRU "
-                    "step by step against its parallel scan. Prints one row per implementation and "
-                    "setting and writes them to a CSV file. The full sweep takes 2 to 3 minutes "
-                    "on a 2-core CPU.")
+        "step by step against its parallel scan. Prints one row per implementation and "
+        "setting and writes them to a CSV file. The full sweep takes 2 to 3 minutes "
+        "on a 2-core CPU.",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round: a few seconds")
     parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default: cuda if available)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads while timing (default 1; 0 keeps PyTorch's default)")
-    parser.add_argument("--compile", action="store_true",
-                        help="also time torch.compile (slow to compile on a CPU: a minute or more)")
-    parser.add_argument("--csv", type=Path, default=None,
-                        help="where to write the rows (default _build/bench/bench-<device>.csv)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads while timing (default 1; 0 keeps PyTorch's default)",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time torch.compile (slow to compile on a CPU: a minute or more)",
+    )
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        help="where to write the rows (default _build/bench/bench-<device>.csv)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     printed = []

@@ -82,8 +82,10 @@ class CorpusError(RuntimeError):
 def _source(name: str) -> _Source:
     if name not in _SOURCES:
         missing = f" (there is no file {Path(name).resolve()})" if "/" in name or "." in name else ""
-        raise ValueError(f"unknown corpus {name!r}{missing}; valid names are "
-                         f"{', '.join(map(repr, CORPORA))}, or give the path of a UTF-8 text file")
+        raise ValueError(
+            f"unknown corpus {name!r}{missing}; valid names are "
+            f"{', '.join(map(repr, CORPORA))}, or give the path of a UTF-8 text file"
+        )
     return _SOURCES[name]
 
 
@@ -232,8 +234,10 @@ def _own_documents(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise CorpusError(f"{path} is not UTF-8 text (byte {error.start} cannot be decoded); convert "
-                          f"it first, for example: iconv -f GB18030 -t UTF-8 {path.name} > utf8.txt")
+        raise CorpusError(
+            f"{path} is not UTF-8 text (byte {error.start} cannot be decoded); convert "
+            f"it first, for example: iconv -f GB18030 -t UTF-8 {path.name} > utf8.txt"
+        ) from None
     paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n"))]
     documents = [p + "\n\n" for p in paragraphs if p.strip()]
     if not documents:
@@ -333,7 +337,6 @@ def load_data_tang_poems(num_chars: int = 10_000):
     return _seed_tuple("tang_poems", num_chars)
 
 
-
 # --- Split by documents --------------------------------------------------------------
 
 SPLITS = ("train", "valid", "test")
@@ -400,8 +403,10 @@ def _take(documents: list[str], budget: int | None, what: str) -> tuple[str, int
         pieces.append(document if end < 0 else document[: end + 1])
     text = "".join(pieces)
     if len(text) < budget:
-        raise ValueError(f"{what} has {len(text):,} characters, fewer than the {budget:,} asked for; "
-                         f"ask for at most {len(text):,} (or None for all)")
+        raise ValueError(
+            f"{what} has {len(text):,} characters, fewer than the {budget:,} asked for; "
+            f"ask for at most {len(text):,} (or None for all)"
+        )
     starts, total = [], 0
     for piece in pieces:
         starts.append(total)
@@ -409,9 +414,13 @@ def _take(documents: list[str], budget: int | None, what: str) -> tuple[str, int
     return text[:budget], sum(start < budget for start in starts)
 
 
-def load_split_corpus(name: str | Path, num_train_chars: int | None = None,
-                      num_valid_chars: int | None = None, num_test_chars: int | None = None,
-                      min_count: int = 2) -> SplitCorpus:
+def load_split_corpus(
+    name: str | Path,
+    num_train_chars: int | None = None,
+    num_valid_chars: int | None = None,
+    num_test_chars: int | None = None,
+    min_count: int = 2,
+) -> SplitCorpus:
     """Split corpus ``name`` by whole documents (see ``split_of``) and index it.
 
     No play or poem is in two splits, and a poem that occurs twice (the same first two lines) is
@@ -420,9 +429,11 @@ def load_split_corpus(name: str | Path, num_train_chars: int | None = None,
     small budget still samples every play (a poem always comes whole). Characters seen fewer than
     ``min_count`` times in the training text map to ``UNKNOWN``.
     """
-    for budget_name, value in (("num_train_chars", num_train_chars),
-                               ("num_valid_chars", num_valid_chars),
-                               ("num_test_chars", num_test_chars)):
+    for budget_name, value in (
+        ("num_train_chars", num_train_chars),
+        ("num_valid_chars", num_valid_chars),
+        ("num_test_chars", num_test_chars),
+    ):
         _positive_or_none(budget_name, value)
     _check_integer("min_count", min_count, 1)
     all_documents, documents, openings = corpus_documents(name), [], set()
@@ -432,9 +443,11 @@ def load_split_corpus(name: str | Path, num_train_chars: int | None = None,
             documents.append(document)
     num_repeats = len(all_documents) - len(documents)
     if len(documents) < 10:
-        raise ValueError(f"{name!r} has {len(documents)} documents; splitting needs at least 10 (of "
-                         "every ten, one goes to validation and one to test): in a text file of your "
-                         "own, separate documents (poems, scenes, chapters) by a blank line")
+        raise ValueError(
+            f"{name!r} has {len(documents)} documents; splitting needs at least 10 (of "
+            "every ten, one goes to validation and one to test): in a text file of your "
+            "own, separate documents (poems, scenes, chapters) by a blank line"
+        )
     texts = {split: [] for split in SPLITS}
     for number, document in enumerate(documents):
         texts[split_of(number)].append(document)
@@ -446,8 +459,17 @@ def load_split_corpus(name: str | Path, num_train_chars: int | None = None,
     counts = Counter(joined["train"])
     idx_to_char = sorted(c for c, n in counts.items() if n >= min_count and c != UNKNOWN) + [UNKNOWN]
     char_to_idx = {char: i for i, char in enumerate(idx_to_char)}
-    corpus = SplitCorpus(str(name), min_count, idx_to_char, char_to_idx, {}, {}, num_documents,
-                         num_repeats, hashlib.sha256("\0".join(joined.values()).encode()).hexdigest())
+    corpus = SplitCorpus(
+        str(name),
+        min_count,
+        idx_to_char,
+        char_to_idx,
+        {},
+        {},
+        num_documents,
+        num_repeats,
+        hashlib.sha256("\0".join(joined.values()).encode()).hexdigest(),
+    )
     for split in SPLITS:
         corpus.indices[split] = corpus.encode(joined[split])
         unknown = corpus.indices[split].count(char_to_idx[UNKNOWN])

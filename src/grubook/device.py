@@ -15,8 +15,10 @@ CPU_NAMES = {
 def describe_device(device: torch.device | str, language: str = "en") -> str:
     """`NVIDIA H100 80GB HBM3` for a GPU; `CPU (x86_64, 2 cores)` for the processor (in English)."""
     if language not in CPU_NAMES:
-        raise ValueError(f"no device wording for language {language!r}; add it to "
-                         f"grubook.device.CPU_NAMES (known: {', '.join(CPU_NAMES)})")
+        raise ValueError(
+            f"no device wording for language {language!r}; add it to "
+            f"grubook.device.CPU_NAMES (known: {', '.join(CPU_NAMES)})"
+        )
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)

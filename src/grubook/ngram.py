@@ -33,11 +33,12 @@ class KneserNey:
             raise ValueError(f"max_order must be a positive integer, got {max_order!r}")
         unknown = set(text) - set(vocabulary)
         if unknown:
-            raise ValueError(f"the text has characters outside the vocabulary: {sorted(unknown)[:5]}; "
-                             "map them to the unknown symbol first (SplitCorpus.decode does)")
+            raise ValueError(
+                f"the text has characters outside the vocabulary: {sorted(unknown)[:5]}; "
+                "map them to the unknown symbol first (SplitCorpus.decode does)"
+            )
         self.vocabulary, self.max_order = list(vocabulary), max_order
-        raw = [Counter(text[i:i + k] for i in range(len(text) - k + 1))
-               for k in range(1, max_order + 1)]
+        raw = [Counter(text[i : i + k] for i in range(len(text) - k + 1)) for k in range(1, max_order + 1)]
         # Continuation count of a string: how many different characters precede it.
         continuation = [Counter(gram[1:] for gram in raw[k]) for k in range(1, max_order)]
         self._counts = {}  # (order, top) -> (gram counts, context totals, context types, discount)
@@ -63,7 +64,7 @@ class KneserNey:
         for k in range(1, order + 1):
             if len(history) < k - 1:
                 break
-            context = history[len(history) - k + 1:]
+            context = history[len(history) - k + 1 :]
             grams, totals, types, discount = self._counts[k, k == order]
             total = totals.get(context)
             if total:  # an unseen context keeps the lower order's estimate
@@ -76,8 +77,10 @@ class KneserNey:
         self._check_order(order)
         if len(text) < 2:
             raise ValueError("need at least two characters to score")
-        log_sum = sum(math.log(self.probability(text[max(0, i - order + 1):i], text[i], order))
-                      for i in range(1, len(text)))
+        log_sum = sum(
+            math.log(self.probability(text[max(0, i - order + 1) : i], text[i], order))
+            for i in range(1, len(text))
+        )
         return math.exp(-log_sum / (len(text) - 1))
 
     def sample(self, prefix: str, num_chars: int, order: int, seed: int = 0) -> str:
@@ -85,33 +88,46 @@ class KneserNey:
         self._check_order(order)
         rng, text = random.Random(seed), prefix
         for _ in range(num_chars):
-            history = text[max(0, len(text) - order + 1):]
+            history = text[max(0, len(text) - order + 1) :]
             weights = [self.probability(history, char, order) for char in self.vocabulary]
             text += rng.choices(self.vocabulary, weights)[0]
         return text
 
 
-def ngram_baselines(corpus: SplitCorpus, max_order: int, prefixes=(), sample_len: int = 0,
-                    seed: int = 0) -> dict:
+def ngram_baselines(
+    corpus: SplitCorpus, max_order: int, prefixes=(), sample_len: int = 0, seed: int = 0
+) -> dict:
     """What a language model on ``corpus`` has to beat, scored on its test text (once per build).
 
     Returns the validation perplexity of every order up to ``max_order``, the ``best_order`` on
     validation, the test perplexities of the uniform guess, of the unigram (order 1) and of the
     best order (``"ngram"``), and a sample of ``sample_len`` characters after each prefix.
     """
+
     def compute() -> dict:
         text = {split: corpus.decode(corpus.indices[split]) for split in ("train", "valid", "test")}
         counts = KneserNey(text["train"], corpus.idx_to_char, max_order)
         valid = {n: counts.perplexity(text["valid"], n) for n in range(1, max_order + 1)}
         best = min(valid, key=valid.get)
-        return {"valid": valid, "best_order": best,
-                "test": {"uniform": float(corpus.vocab_size),
-                         "unigram": counts.perplexity(text["test"], 1),
-                         "ngram": counts.perplexity(text["test"], best)},
-                "samples": {p: counts.sample(p, sample_len, best, seed) for p in prefixes}}
+        return {
+            "valid": valid,
+            "best_order": best,
+            "test": {
+                "uniform": float(corpus.vocab_size),
+                "unigram": counts.perplexity(text["test"], 1),
+                "ngram": counts.perplexity(text["test"], best),
+            },
+            "samples": {p: counts.sample(p, sample_len, best, seed) for p in prefixes},
+        }
 
-    key = {"corpus": corpus.name, "text": corpus.fingerprint, "min_count": corpus.min_count,
-           "max_order": max_order,
-           "split_sizes": tuple(len(corpus.indices[s]) for s in ("train", "valid", "test")),
-           "prefixes": tuple(prefixes), "sample_len": sample_len, "seed": seed}
+    key = {
+        "corpus": corpus.name,
+        "text": corpus.fingerprint,
+        "min_count": corpus.min_count,
+        "max_order": max_order,
+        "split_sizes": tuple(len(corpus.indices[s]) for s in ("train", "valid", "test")),
+        "prefixes": tuple(prefixes),
+        "sample_len": sample_len,
+        "seed": seed,
+    }
     return computed_once_for("ngram-baselines", key, compute)

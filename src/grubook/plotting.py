@@ -19,8 +19,7 @@ def use_cjk_font() -> str:
         import mplfonts
     except ImportError as error:
         raise ImportError(
-            "Chinese figure labels need the Noto Sans CJK font from mplfonts: "
-            "pip install mplfonts==0.0.11"
+            "Chinese figure labels need the Noto Sans CJK font from mplfonts: pip install mplfonts==0.0.11"
         ) from error
     path = Path(mplfonts.__file__).parent / "fonts" / CJK_FONT_FILE
     if not path.exists():

@@ -4,9 +4,10 @@ The English and Chinese pages of a chapter run the same code (a test enforces it
 does not depend on the language, such as a gradient measurement on random data, need not run twice:
 the first twin to execute stores its result under `_build/shared-results/`, the other loads it
 (`computed_once`; the key is a hash of every shared code cell of the chapter, so any change to the
-code computes afresh, and twins whose shared code differs are refused). A result that several chapters need, such as one trained language model, is
-stored under a key made of everything that determines it (`computed_once_for`). `make clean` forgets
-everything. Outside the repository (Colab, a copied notebook) both just compute.
+code computes afresh, and twins whose shared code differs are refused). A result that several
+chapters need, such as one trained language model, is stored under a key made of everything that
+determines it (`computed_once_for`). `make clean` forgets everything. Outside the repository
+(Colab, a copied notebook) both just compute.
 """
 
 import hashlib
@@ -51,9 +52,11 @@ def computed_once(name: str, compute: Callable[[], T], chapter: Path | None = No
     code = shared_code(source)
     differing = [twin.name for twin in sorted(chapter.glob("*.md")) if shared_code(twin) != code]
     if differing:  # one twin's results would be shown under the other's code
-        raise ValueError(f"{', '.join(differing)} in {chapter.name} run other shared code than "
-                         f"{source.name}; computed_once shares results only between twins that run the "
-                         "same code: make their code cells identical (tests/test_twins.py says where)")
+        raise ValueError(
+            f"{', '.join(differing)} in {chapter.name} run other shared code than "
+            f"{source.name}; computed_once shares results only between twins that run the "
+            "same code: make their code cells identical (tests/test_twins.py says where)"
+        )
     key = hashlib.sha256((name + "\0" + code).encode()).hexdigest()[:16]
     return _stored(root / "_build" / "shared-results" / chapter.name / f"{name}-{key}.pickle", compute)
 

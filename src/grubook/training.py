@@ -53,17 +53,25 @@ def _as_long_tensor(corpus_indices) -> torch.Tensor:
 def _check_integer(name: str, value, low: int) -> None:
     """An int (not a bool, not a float such as 1e4) of at least ``low``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        hint = f" (write {int(value):_} for {value!r})" if isinstance(value, float) and value.is_integer() else ""
+        hint = (
+            f" (write {int(value):_} for {value!r})"
+            if isinstance(value, float) and value.is_integer()
+            else ""
+        )
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}{hint}")
 
 
 def _check_positive(name: str, value) -> None:
     """A real number above 0 (infinity allowed: no clipping), not NaN."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"{name} must be a number above 0, got {value!r}"
-                         + ("; a negative clipping threshold reverses every step" if
-                            name == "clipping_theta" and isinstance(value, numbers.Real) and value < 0
-                            else ""))
+        raise ValueError(
+            f"{name} must be a number above 0, got {value!r}"
+            + (
+                "; a negative clipping threshold reverses every step"
+                if name == "clipping_theta" and isinstance(value, numbers.Real) and value < 0
+                else ""
+            )
+        )
 
 
 def _check_batch_shape(corpus_len: int, batch_size: int, num_steps: int) -> None:
@@ -78,9 +86,7 @@ def _check_batch_shape(corpus_len: int, batch_size: int, num_steps: int) -> None
         )
 
 
-def data_iter_random(
-    corpus_indices, batch_size: int, num_steps: int, device=None
-) -> Iterator[Batch]:
+def data_iter_random(corpus_indices, batch_size: int, num_steps: int, device=None) -> Iterator[Batch]:
     """Random sampling: shuffled, non-overlapping subsequences; Y is X shifted by one.
 
     Shuffles with Python's ``random`` module, so ``random.seed`` fixes the order.
@@ -100,9 +106,7 @@ def data_iter_random(
     return batches()
 
 
-def data_iter_consecutive(
-    corpus_indices, batch_size: int, num_steps: int, device=None
-) -> Iterator[Batch]:
+def data_iter_consecutive(corpus_indices, batch_size: int, num_steps: int, device=None) -> Iterator[Batch]:
     """Consecutive sampling: row i of each batch continues row i of the previous batch."""
     corpus = _as_long_tensor(corpus_indices)
     _check_batch_shape(len(corpus), batch_size, num_steps)
@@ -172,8 +176,19 @@ def _check_prefix(prefix: str, char_to_idx: dict) -> None:
 
 
 def _check_training_inputs(
-    vocab_size, corpus_indices, idx_to_char, char_to_idx, num_epochs, num_steps, batch_size,
-    pred_period, pred_len, prefixes, lr, clipping_theta, valid_indices,
+    vocab_size,
+    corpus_indices,
+    idx_to_char,
+    char_to_idx,
+    num_epochs,
+    num_steps,
+    batch_size,
+    pred_period,
+    pred_len,
+    prefixes,
+    lr,
+    clipping_theta,
+    valid_indices,
 ) -> None:
     """Every argument a training run needs, checked before the first epoch starts."""
     _check_positive("lr", lr)
@@ -191,21 +206,32 @@ def _check_training_inputs(
     corpus = _as_long_tensor(corpus_indices)
     if corpus.max().item() >= vocab_size or corpus.min().item() < 0:
         raise ValueError(f"corpus_indices must lie in [0, vocab_size={vocab_size})")
-    for name, value, low in (("num_epochs", num_epochs, 0), ("pred_period", pred_period, 1),
-                             ("pred_len", pred_len, 0)):
+    for name, value, low in (
+        ("num_epochs", num_epochs, 0),
+        ("pred_period", pred_period, 1),
+        ("pred_len", pred_len, 0),
+    ):
         _check_integer(name, value, low)
 
 
-def _report(epoch: int, perplexity: float, seconds: float,
-            predictions: Callable[[str], str], prefixes) -> None:
+def _report(
+    epoch: int, perplexity: float, seconds: float, predictions: Callable[[str], str], prefixes
+) -> None:
     print(f"epoch {epoch}, perplexity {perplexity:f}, time {seconds:.2f} sec")
     for prefix in prefixes:
         print(" - " + predictions(prefix))
 
 
-def _end_epoch(history: dict, epoch: int, perplexity: float, seconds: float,
-               valid_perplexity: Callable[[], float | None], sample: Callable[[str], str],
-               prefixes, pred_period: int) -> None:
+def _end_epoch(
+    history: dict,
+    epoch: int,
+    perplexity: float,
+    seconds: float,
+    valid_perplexity: Callable[[], float | None],
+    sample: Callable[[str], str],
+    prefixes,
+    pred_period: int,
+) -> None:
     """Record one epoch (and the held-out perplexity, when there is held-out text); report it
     every ``pred_period`` epochs."""
     history["epoch"].append(epoch)
@@ -221,8 +247,9 @@ def _end_epoch(history: dict, epoch: int, perplexity: float, seconds: float,
 # --- From-scratch models: rnn(inputs, state, params) ------------------------------
 
 
-def predict_rnn(prefix, num_chars, rnn, params, init_rnn_state, num_hiddens, vocab_size, device,
-                idx_to_char, char_to_idx) -> str:
+def predict_rnn(
+    prefix, num_chars, rnn, params, init_rnn_state, num_hiddens, vocab_size, device, idx_to_char, char_to_idx
+) -> str:
     """Greedy generation: ``prefix`` followed by ``num_chars`` argmax characters."""
     _check_prefix(prefix, char_to_idx)
     _check_integer("num_chars", num_chars, 0)
@@ -239,19 +266,48 @@ def predict_rnn(prefix, num_chars, rnn, params, init_rnn_state, num_hiddens, voc
     return "".join(idx_to_char[i] for i in output)
 
 
-def train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens, vocab_size, device,
-                          corpus_indices, idx_to_char, char_to_idx, is_random_iter, num_epochs,
-                          num_steps, lr, clipping_theta, batch_size, pred_period, pred_len,
-                          prefixes, valid_indices=None) -> dict:
+def train_and_predict_rnn(
+    rnn,
+    get_params,
+    init_rnn_state,
+    num_hiddens,
+    vocab_size,
+    device,
+    corpus_indices,
+    idx_to_char,
+    char_to_idx,
+    is_random_iter,
+    num_epochs,
+    num_steps,
+    lr,
+    clipping_theta,
+    batch_size,
+    pred_period,
+    pred_len,
+    prefixes,
+    valid_indices=None,
+) -> dict:
     """Train a from-scratch RNN with SGD; print perplexity and samples every ``pred_period`` epochs.
 
     Returns ``{"epoch", "perplexity", "seconds"}`` lists (one entry per epoch)
     and the trained ``"params"``. With ``valid_indices`` (held-out text, not in the seed's API),
     also ``"valid_perplexity"`` after each epoch, not counted in ``"seconds"``.
     """
-    _check_training_inputs(vocab_size, corpus_indices, idx_to_char, char_to_idx, num_epochs,
-                           num_steps, batch_size, pred_period, pred_len, prefixes, lr,
-                           clipping_theta, valid_indices)
+    _check_training_inputs(
+        vocab_size,
+        corpus_indices,
+        idx_to_char,
+        char_to_idx,
+        num_epochs,
+        num_steps,
+        batch_size,
+        pred_period,
+        pred_len,
+        prefixes,
+        lr,
+        clipping_theta,
+        valid_indices,
+    )
     data_iter_fn = data_iter_random if is_random_iter else data_iter_consecutive
     params = get_params()
     history = {"epoch": [], "perplexity": [], "seconds": [], "params": params}
@@ -259,14 +315,25 @@ def train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens, vocab_si
         history["valid_perplexity"] = []
 
     def sample(prefix: str) -> str:
-        return predict_rnn(prefix, pred_len, rnn, params, init_rnn_state, num_hiddens, vocab_size,
-                           device, idx_to_char, char_to_idx)
+        return predict_rnn(
+            prefix,
+            pred_len,
+            rnn,
+            params,
+            init_rnn_state,
+            num_hiddens,
+            vocab_size,
+            device,
+            idx_to_char,
+            char_to_idx,
+        )
 
     def valid_perplexity() -> float | None:
         if valid_indices is None:
             return None
-        return evaluate_perplexity(valid_indices, rnn, params, init_rnn_state, num_hiddens,
-                                   vocab_size, device, num_steps)
+        return evaluate_perplexity(
+            valid_indices, rnn, params, init_rnn_state, num_hiddens, vocab_size, device, num_steps
+        )
 
     for epoch in range(1, num_epochs + 1):
         start, loss_sum, count = time.time(), 0.0, 0
@@ -288,8 +355,16 @@ def train_and_predict_rnn(rnn, get_params, init_rnn_state, num_hiddens, vocab_si
                     p -= lr * p.grad
             loss_sum += loss.item() * y.numel()
             count += y.numel()
-        _end_epoch(history, epoch, _perplexity(loss_sum, count), time.time() - start,
-                   valid_perplexity, sample, prefixes, pred_period)
+        _end_epoch(
+            history,
+            epoch,
+            _perplexity(loss_sum, count),
+            time.time() - start,
+            valid_perplexity,
+            sample,
+            prefixes,
+            pred_period,
+        )
     return history
 
 
@@ -306,11 +381,14 @@ class RNNModel(nn.Module):
     def __init__(self, rnn_layer: nn.RNNBase, vocab_size: int, embedding: bool = False):
         super().__init__()
         if rnn_layer.batch_first:
-            raise ValueError("RNNModel feeds (num_steps, batch, inputs) tensors: "
-                             "create the layer with batch_first=False")
+            raise ValueError(
+                "RNNModel feeds (num_steps, batch, inputs) tensors: create the layer with batch_first=False"
+            )
         if not embedding and rnn_layer.input_size != vocab_size:
-            raise ValueError(f"the layer's input_size is {rnn_layer.input_size}, but the one-hot "
-                             f"inputs have vocab_size={vocab_size} features (or pass embedding=True)")
+            raise ValueError(
+                f"the layer's input_size is {rnn_layer.input_size}, but the one-hot "
+                f"inputs have vocab_size={vocab_size} features (or pass embedding=True)"
+            )
         self.rnn = rnn_layer
         self.vocab_size = vocab_size
         self.embedding = nn.Embedding(vocab_size, rnn_layer.input_size) if embedding else None
@@ -349,17 +427,44 @@ def predict_rnn_pytorch(prefix, num_chars, model, vocab_size, device, idx_to_cha
     return "".join(idx_to_char[i] for i in output)
 
 
-def train_and_predict_rnn_pytorch(model, num_hiddens, vocab_size, device, corpus_indices, idx_to_char,
-                                  char_to_idx, num_epochs, num_steps, lr, clipping_theta, batch_size,
-                                  pred_period, pred_len, prefixes, valid_indices=None) -> dict:
+def train_and_predict_rnn_pytorch(
+    model,
+    num_hiddens,
+    vocab_size,
+    device,
+    corpus_indices,
+    idx_to_char,
+    char_to_idx,
+    num_epochs,
+    num_steps,
+    lr,
+    clipping_theta,
+    batch_size,
+    pred_period,
+    pred_len,
+    prefixes,
+    valid_indices=None,
+) -> dict:
     """Train an ``RNNModel`` with Adam and consecutive sampling; print like ``train_and_predict_rnn``.
 
     Returns ``{"epoch", "perplexity", "seconds"}`` lists; ``model`` is trained in place. With
     ``valid_indices``, also ``"valid_perplexity"`` after each epoch, as in ``train_and_predict_rnn``.
     """
-    _check_training_inputs(vocab_size, corpus_indices, idx_to_char, char_to_idx, num_epochs,
-                           num_steps, batch_size, pred_period, pred_len, prefixes, lr,
-                           clipping_theta, valid_indices)
+    _check_training_inputs(
+        vocab_size,
+        corpus_indices,
+        idx_to_char,
+        char_to_idx,
+        num_epochs,
+        num_steps,
+        batch_size,
+        pred_period,
+        pred_len,
+        prefixes,
+        lr,
+        clipping_theta,
+        valid_indices,
+    )
     model.to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -388,8 +493,16 @@ def train_and_predict_rnn_pytorch(model, num_hiddens, vocab_size, device, corpus
             optimizer.step()
             loss_sum += loss.item() * y.numel()
             count += y.numel()
-        _end_epoch(history, epoch, _perplexity(loss_sum, count), time.time() - start,
-                   valid_perplexity, sample, prefixes, pred_period)
+        _end_epoch(
+            history,
+            epoch,
+            _perplexity(loss_sum, count),
+            time.time() - start,
+            valid_perplexity,
+            sample,
+            prefixes,
+            pred_period,
+        )
     return history
 
 
@@ -403,16 +516,21 @@ def _check_held_out(indices, vocab_size: int, num_streams: int) -> torch.Tensor:
     _check_integer("num_streams", num_streams, 1)
     data = _as_long_tensor(indices)
     if len(data) < num_streams + 1:
-        raise ValueError(f"need at least {num_streams + 1} held-out indices for {num_streams} streams, "
-                         f"got {len(data)}: load more held-out characters (num_valid_chars)")
+        raise ValueError(
+            f"need at least {num_streams + 1} held-out indices for {num_streams} streams, "
+            f"got {len(data)}: load more held-out characters (num_valid_chars)"
+        )
     if data.max().item() >= vocab_size or data.min().item() < 0:
-        raise ValueError(f"held-out indices must lie in [0, vocab_size={vocab_size}): index them "
-                         f"with the training vocabulary")
+        raise ValueError(
+            f"held-out indices must lie in [0, vocab_size={vocab_size}): index them "
+            f"with the training vocabulary"
+        )
     return data
 
 
-def _stream_perplexity(step, init_state, indices: Sequence[int], vocab_size, device, num_steps,
-                       num_streams) -> float:
+def _stream_perplexity(
+    step, init_state, indices: Sequence[int], vocab_size, device, num_steps, num_streams
+) -> float:
     """Cut ``indices`` into ``num_streams`` consecutive pieces read side by side (one minibatch row
     each), ``num_steps`` at a time, carrying the state; the last few characters that do not fill
     every row are not scored."""
@@ -431,25 +549,41 @@ def _stream_perplexity(step, init_state, indices: Sequence[int], vocab_size, dev
     return _perplexity(loss_sum, num_streams * length)
 
 
-def evaluate_perplexity(indices, rnn, params, init_rnn_state, num_hiddens, vocab_size, device,
-                        num_steps: int = 35, num_streams: int = HELD_OUT_STREAMS) -> float:
+def evaluate_perplexity(
+    indices,
+    rnn,
+    params,
+    init_rnn_state,
+    num_hiddens,
+    vocab_size,
+    device,
+    num_steps: int = 35,
+    num_streams: int = HELD_OUT_STREAMS,
+) -> float:
     """Perplexity of a from-scratch ``rnn`` on ``indices``, read in order in ``num_streams`` pieces."""
 
     def step(X, state):
         outputs, state = rnn(to_onehot(X, vocab_size), state, params)
         return torch.cat(outputs, dim=0), state
 
-    return _stream_perplexity(step, lambda n: init_rnn_state(n, num_hiddens, device), indices,
-                              vocab_size, device, num_steps, num_streams)
+    return _stream_perplexity(
+        step,
+        lambda n: init_rnn_state(n, num_hiddens, device),
+        indices,
+        vocab_size,
+        device,
+        num_steps,
+        num_streams,
+    )
 
 
-def evaluate_perplexity_pytorch(indices, model, vocab_size, device, num_steps: int = 35,
-                                num_streams: int = HELD_OUT_STREAMS) -> float:
+def evaluate_perplexity_pytorch(
+    indices, model, vocab_size, device, num_steps: int = 35, num_streams: int = HELD_OUT_STREAMS
+) -> float:
     """Perplexity of an ``RNNModel`` on ``indices``, read in order in ``num_streams`` pieces."""
     was_training = model.training
     model.eval()
     try:
-        return _stream_perplexity(model, lambda n: None, indices, vocab_size, device, num_steps,
-                                  num_streams)
+        return _stream_perplexity(model, lambda n: None, indices, vocab_size, device, num_steps, num_streams)
     finally:
         model.train(was_training)
