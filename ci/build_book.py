@@ -149,7 +149,9 @@ def build_language(code: str, info: dict, only: str | None) -> Path:
     html = work / "_build" / "html"
     if only is None and html.exists():  # Sphinx never deletes the pages of removed sources
         shutil.rmtree(html)
-    result = subprocess.run(
+    # jupyter-book's output goes to the terminal as it comes, and is kept: when a notebook fails, its
+    # cell and exception are found in it and printed last, below Sphinx's and jupyter-book's tracebacks.
+    process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("jupyter-book")),
             "build",
@@ -165,18 +167,30 @@ def build_language(code: str, info: dict, only: str | None) -> Path:
             "--keep-going",
         ],
         env={**os.environ, "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
     )
-    if result.returncode != 0:
+    output = []
+    for line in process.stdout:
+        sys.stdout.write(line)
+        output.append(line)
+    if process.wait() != 0:
         logs = sorted((html / "reports").rglob("*.err.log")) if (html / "reports").exists() else []
-        for log in logs:
-            print(f"\n===== {log.relative_to(ROOT)} =====\n{log.read_text(encoding='utf-8')}")
-        # The notebook's own error comes last, below Sphinx's and the kernel's messages.
-        for log in logs:
-            cell, error = failure_summary(log.read_text(encoding="utf-8"))
-            print(f"\n===== {log.stem.removesuffix('.err')} failed in this cell =====\n{cell}\n\n{error}")
+        reports = [(log.stem.removesuffix(".err"), log.read_text(encoding="utf-8")) for log in logs]
+        for log, (_, text) in zip(logs, reports):
+            print(f"\n===== {log.relative_to(ROOT)} =====\n{text}")
+        failed = "".join(output)
+        if not reports and CELL_FAILED in failed:
+            reports = [("a notebook", failed[failed.rindex(CELL_FAILED) :])]
+        for name, text in reports:
+            cell, error = failure_summary(text)
+            print(f"\n===== {name} failed in this cell =====\n{cell}\n\n{error}")
+        sys.stdout.flush()
         raise SystemExit(
             f"the {info['name']} site failed to build"
-            + (": a notebook raised an error (above)" if logs else " (see the messages above)")
+            + (": a notebook raised an error (above)" if reports else " (see the messages above)")
         )
     if only is not None:
         page = html / f"{twin_file(f'chapters/{only}/{SOURCE_LANGUAGE}', code)}.html"
@@ -190,13 +204,18 @@ def build_language(code: str, info: dict, only: str | None) -> Path:
 
 
 ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+CELL_FAILED = "An error occurred while executing the following cell:"
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*$", re.M)
 
 
 def failure_summary(log: str) -> tuple[str, str]:
-    """(the cell that raised, the exception line) from an execution report of myst-nb (nbclient's
-    CellExecutionError: the cell between two rules of dashes, then the traceback)."""
+    """(the cell that raised, the exception line) from an execution report of myst-nb or the build's
+    output: nbclient's CellExecutionError, the cell between two rules of dashes, then the cell's
+    traceback, whose last exception line is the cell's own (what follows "The above exception ..."
+    belongs to the tools that reported it)."""
     log = ANSI_CODE.sub("", log)
+    log = log[log.find(CELL_FAILED) :] if CELL_FAILED in log else log
+    log = log.split("\nThe above exception was the direct cause")[0]
     cell = re.search(r"executing the following cell:\n-+\n(.*?)\n-+\n", log, re.S)
     errors = [match.group(0) for match in EXCEPTION_LINE.finditer(log)]
     return (

@@ -46,3 +46,13 @@ def test_a_failing_cell_and_its_exception_are_found_in_the_report(tmp_path):
     cell, error = build_book.failure_summary(report)
     assert cell == notebook.cells[1].source
     assert error == "ValueError: prefix 'xyz' is not in the vocabulary"
+    # in the build's own output, the tools that report the failure raise after it
+    output = (
+        "Sphinx says\n"
+        + report
+        + (
+            "\nThe above exception was the direct cause of the following exception:\n\n"
+            "Traceback (most recent call last):\nRuntimeError: There was an error in building your book\n"
+        )
+    )
+    assert build_book.failure_summary(output) == (notebook.cells[1].source, error)

@@ -56,3 +56,14 @@ def test_twins_that_run_different_code_share_nothing(tmp_path):
         computed_once("answer", lambda: 1, chapter)
     (chapter / "zh.md").write_text(CHAPTER.replace('"shakespeare"', '"tang_poems"'))
     assert computed_once("answer", lambda: 2, chapter) == 2  # a language cell may differ
+
+
+def test_cell_options_such_as_a_translated_caption_are_not_code(tmp_path):
+    figure = CHAPTER.replace(
+        "```{code-cell} ipython3\nresult",
+        "```{code-cell} ipython3\n---\nmystnb:\n  figure:\n    caption: CAPTION\n---\nresult",
+    )
+    chapter = make_book(tmp_path, figure.replace("CAPTION", "The answer"))
+    (chapter / "zh.md").write_text(figure.replace("CAPTION", "答案"))
+    assert computed_once("answer", lambda: 1, chapter) == 1
+    assert computed_once("answer", lambda: 2, chapter) == 1  # shared: the captions are not code

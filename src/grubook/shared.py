@@ -20,7 +20,9 @@ from typing import TypeVar
 T = TypeVar("T")
 SOURCE_LANGUAGE = "en"
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
-LANGUAGE_SPECIFIC = re.compile(r"^:tags:.*lang-specific", re.MULTILINE)
+# A cell's options come first: `:key: value` lines, or a YAML block between two `---` lines (where a
+# figure's caption and alt text are written in the page's language).
+CELL_OPTIONS = re.compile(r"\A(?:---\n.*?\n---\n|(?::[\w-]+:.*\n)+)", re.DOTALL)
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -38,9 +40,15 @@ def _stored(path: Path, compute: Callable[[], T]) -> T:
 
 
 def shared_code(source: Path) -> str:
-    """The code cells of a chapter source that both twins share, concatenated."""
-    cells = CODE_CELL.findall(source.read_text(encoding="utf-8"))
-    return "\n".join(cell for cell in cells if not LANGUAGE_SPECIFIC.search(cell))
+    """The code of the cells of a chapter source that both twins share (their options left out),
+    concatenated."""
+    shared = []
+    for cell in CODE_CELL.findall(source.read_text(encoding="utf-8")):
+        options = CELL_OPTIONS.match(cell)
+        options = options.group(0) if options else ""
+        if "lang-specific" not in options:
+            shared.append(cell[len(options) :])
+    return "\n".join(shared)
 
 
 def computed_once(name: str, compute: Callable[[], T], chapter: Path | None = None) -> T:
