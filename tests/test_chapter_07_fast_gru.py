@@ -106,7 +106,7 @@ def test_the_prose_claims_hold(code):
     # the length ...; it stays far below what training notices"
     assert values["scan_difference_float64"] < 1e-9
     assert values["seq_len_short"] < values["seq_len_medium"] < values["seq_len_long"]
-    assert values["scan_difference_short"] < values["scan_difference_long"]
+    assert values["scan_difference_short"] < values["scan_difference_medium"] < values["scan_difference_long"]
     assert values["scan_difference_long"] < 1e-2
     # "... which meets / falls short of the goal of a {speedup_goal}-fold speed-up"
     tenfold = values["scan_speedup_medium"] >= values["speedup_goal"]
