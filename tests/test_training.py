@@ -342,6 +342,8 @@ def test_training_validates_before_it_starts():
         train(valid_indices=[1, 2])
     with pytest.raises(ValueError, match="training vocabulary"):
         train(valid_indices=[vocab_size] * 40)
+    with pytest.raises(ValueError, match="fields epoch, perplexity and seconds"):
+        train(report="epoch {epoch}, loss {loss}")
     assert calls == []  # every bad argument was refused before the parameters were made
 
 
@@ -371,10 +373,11 @@ def test_rnn_model_with_gru_learns_a_periodic_string(device, period, capsys):
         pred_period=4,
         pred_len=5,
         prefixes=["b"],
+        report="第 {epoch} 个迭代周期，困惑度 {perplexity:.3f}",  # a page's own words
     )
     assert history["perplexity"][-1] < 1.5
     lines = capsys.readouterr().out.splitlines()
-    assert [EPOCH_LINE.fullmatch(line).group(1) for line in lines[::2]] == ["4", "8"]
+    assert lines[::2] == [f"第 {e} 个迭代周期，困惑度 {history['perplexity'][e - 1]:.3f}" for e in (4, 8)]
     assert all(line.startswith(" - b") for line in lines[1::2])
     prefix = period[-1] + period[0]
     expected = (period[-1] + period * 3)[:9]

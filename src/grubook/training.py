@@ -214,10 +214,30 @@ def _check_training_inputs(
         _check_integer(name, value, low)
 
 
+# What the trainers print every ``pred_period`` epochs (the seed's words); a page in another
+# language passes its own with ``report=``, filling the same fields.
+EPOCH_REPORT = "epoch {epoch}, perplexity {perplexity:f}, time {seconds:.2f} sec"
+
+
+def _check_report(report: str) -> None:
+    try:
+        report.format(epoch=1, perplexity=1.0, seconds=1.0)
+    except (AttributeError, IndexError, KeyError, ValueError) as error:
+        raise ValueError(
+            f"report must be a format string with the fields epoch, perplexity and seconds, like "
+            f"{EPOCH_REPORT!r}; {report!r} fails: {error!r}"
+        ) from None
+
+
 def _report(
-    epoch: int, perplexity: float, seconds: float, predictions: Callable[[str], str], prefixes
+    epoch: int,
+    perplexity: float,
+    seconds: float,
+    predictions: Callable[[str], str],
+    prefixes,
+    report: str,
 ) -> None:
-    print(f"epoch {epoch}, perplexity {perplexity:f}, time {seconds:.2f} sec")
+    print(report.format(epoch=epoch, perplexity=perplexity, seconds=seconds))
     for prefix in prefixes:
         print(" - " + predictions(prefix))
 
@@ -231,6 +251,7 @@ def _end_epoch(
     sample: Callable[[str], str],
     prefixes,
     pred_period: int,
+    report: str,
 ) -> None:
     """Record one epoch (and the held-out perplexity, when there is held-out text); report it
     every ``pred_period`` epochs."""
@@ -241,7 +262,7 @@ def _end_epoch(
     if valid is not None:
         history["valid_perplexity"].append(valid)
     if epoch % pred_period == 0:
-        _report(epoch, perplexity, seconds, sample, prefixes)
+        _report(epoch, perplexity, seconds, sample, prefixes, report)
 
 
 # --- From-scratch models: rnn(inputs, state, params) ------------------------------
@@ -286,12 +307,14 @@ def train_and_predict_rnn(
     pred_len,
     prefixes,
     valid_indices=None,
+    report: str = EPOCH_REPORT,
 ) -> dict:
     """Train a from-scratch RNN with SGD; print perplexity and samples every ``pred_period`` epochs.
 
     Returns ``{"epoch", "perplexity", "seconds"}`` lists (one entry per epoch)
     and the trained ``"params"``. With ``valid_indices`` (held-out text, not in the seed's API),
-    also ``"valid_perplexity"`` after each epoch, not counted in ``"seconds"``.
+    also ``"valid_perplexity"`` after each epoch, not counted in ``"seconds"``. ``report`` (not
+    in the seed's API either) is the epoch line, in the page's language.
     """
     _check_training_inputs(
         vocab_size,
@@ -308,6 +331,7 @@ def train_and_predict_rnn(
         clipping_theta,
         valid_indices,
     )
+    _check_report(report)
     data_iter_fn = data_iter_random if is_random_iter else data_iter_consecutive
     params = get_params()
     history = {"epoch": [], "perplexity": [], "seconds": [], "params": params}
@@ -364,6 +388,7 @@ def train_and_predict_rnn(
             sample,
             prefixes,
             pred_period,
+            report,
         )
     return history
 
@@ -444,11 +469,13 @@ def train_and_predict_rnn_pytorch(
     pred_len,
     prefixes,
     valid_indices=None,
+    report: str = EPOCH_REPORT,
 ) -> dict:
     """Train an ``RNNModel`` with Adam and consecutive sampling; print like ``train_and_predict_rnn``.
 
     Returns ``{"epoch", "perplexity", "seconds"}`` lists; ``model`` is trained in place. With
-    ``valid_indices``, also ``"valid_perplexity"`` after each epoch, as in ``train_and_predict_rnn``.
+    ``valid_indices``, also ``"valid_perplexity"`` after each epoch, and ``report``, as in
+    ``train_and_predict_rnn``.
     """
     _check_training_inputs(
         vocab_size,
@@ -465,6 +492,7 @@ def train_and_predict_rnn_pytorch(
         clipping_theta,
         valid_indices,
     )
+    _check_report(report)
     model.to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -502,6 +530,7 @@ def train_and_predict_rnn_pytorch(
             sample,
             prefixes,
             pred_period,
+            report,
         )
     return history
 
