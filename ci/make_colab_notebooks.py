@@ -26,6 +26,7 @@ The publishing workflow pushes DIR to the `notebooks` branch (`colab_notebooks_b
 """
 
 import argparse
+import functools
 import re
 import shutil
 import sys
@@ -131,16 +132,16 @@ def glued_values(source: Path) -> dict:
     """The values the chapter glued, from the execution cache of the built book."""
     from jupyter_cache import get_cache
 
-    cache = BUILD / ".jupyter_cache" / source.stem
+    cache = get_cache(BUILD / ".jupyter_cache" / source.stem)
     try:
-        record = get_cache(cache).match_cache_notebook(jupytext.read(source))
+        record = cache.match_cache_notebook(jupytext.read(source))
     except KeyError:
         raise SystemExit(
             f"{source.relative_to(ROOT)} has not been executed with its current code: "
             f"run `make book` (or `make chapter NAME={source.parent.name}`) first"
         ) from None
     values = {}
-    for cell in get_cache(cache).get_cache_bundle(record.pk).nb.cells:
+    for cell in cache.get_cache_bundle(record.pk).nb.cells:
         for output in cell.get("outputs", []):
             scrap = output.get("metadata", {}).get("scrapbook")
             if scrap:
@@ -165,7 +166,9 @@ def built_numbers(source: Path) -> dict[str, str]:
     return numbers
 
 
+@functools.cache
 def bibliography() -> dict[str, str]:
+    """Citation key -> its author-year label; read once for all the chapters."""
     from pybtex.database import parse_file
 
     return {
