@@ -62,11 +62,13 @@ def glued(source: Path) -> dict:
 
 
 def chapter_definitions(source: Path, namespace: dict) -> dict:
-    """Run the cells of a chapter that only import and define functions: the chapter's own code."""
+    """Run the cells of a chapter that only import and define functions or classes: the chapter's own
+    code."""
     for cell in code_cells(source):
         tree = ast.parse(cell.source)
         if tree.body and all(
-            isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef)) for node in tree.body
+            isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
+            for node in tree.body
         ):
             exec(compile(tree, str(source), "exec"), namespace)
     return namespace
