@@ -173,11 +173,13 @@ def test_the_prose_claims_hold(code):
     assert values["jacobian_deviation_write"] > 0.5
     # Trap 1: "below 1e-6 and of the order of float32's machine epsilon"
     assert values["mirror_difference"] < 1e-6
-    assert values["mirror_difference"] <= 10 * values["float32_eps"]
-    assert values["float32_eps"] == EPS32
-    # Trap 2: "agree to ... below 1e-5"; "more than 10^5 times float32's machine epsilon"
+    assert values["mirror_difference"] <= 10 * EPS32
+    # Trap 2: "agree to ... below 1e-5"; the worst difference is "more than 10^5 times float32's
+    # machine epsilon" (the quoted multiple, and the difference itself against the epsilon)
     assert values["torch_vs_after"] < 1e-5
-    assert values["before_after_in_eps"] == pytest.approx(values["torch_vs_before"] / EPS32)
     assert values["before_after_in_eps"] > 1e5
-    assert values["torch_vs_before_mean"] <= values["torch_vs_before"]
+    assert values["torch_vs_before"] > 1e5 * EPS32
+    # "the average entry is off by ..., against an average size of ... for an entry of the state":
+    # not rounding, a sizeable part of the state (more than a tenth of it)
+    assert values["torch_vs_before_mean"] > 0.1 * values["torch_state_mean"]
     assert values["chapter_minutes"] > 0
