@@ -85,7 +85,7 @@ def test_a_shut_update_gate_passes_the_state_and_its_gradient_unchanged(chapter)
         params[5].fill_(50.0)  # b_z: Z = 1
     X = torch.randn(6, 2, 3, dtype=torch.float64)
     J = chapter["jacobians"](chapter["gru_step"], params, X)
-    assert torch.allclose(J, torch.eye(4, dtype=torch.float64).expand_as(J), atol=1e-12)
+    assert torch.allclose(J, torch.eye(4, dtype=torch.float64).expand_as(J), atol=1e-12, rtol=0)
 
 
 def test_update_gates_are_the_gru_update_gate_at_every_step(chapter):
@@ -147,8 +147,9 @@ def test_clip_gradients_rescales_each_network_to_at_most_theta(chapter):
 @pytest.mark.parametrize("code", list(LANGUAGES))
 def test_the_prose_claims_hold(code):
     v = glued(CHAPTER / f"{code}.md")
-    # "agree to a relative difference of ..., the rounding error of 32-bit floats"
-    assert v["formula_error"] < 1e-5
+    # "agree to a relative difference of ..., the rounding error of 32-bit floats": a few units of
+    # float32's machine epsilon, not the 1e-5 a wrong factor among the five could hide below
+    assert v["formula_error"] < 10 * torch.finfo(torch.float32).eps
     # "the largest singular value of an untrained W_hh ... is above 1"
     assert v["sigma_default"] > 1
     # the recall task: "guessing gives 1/8"
@@ -160,23 +161,30 @@ def test_the_prose_claims_hold(code):
     assert v["rnn_accuracy_near"] < v["rnn_accuracy_last"] / 2
     # "from distance <far> to <num_steps> it averages ..., less than twice the ... of guessing"
     assert v["rnn_accuracy_far"] < 2 * v["chance"]
+    # the summary: the RNNs "are close to chance beyond a few steps": in the same sense (below twice
+    # the accuracy of guessing) at every distance beyond <near>, not only on average over the far half
+    assert v["rnn_accuracy_beyond_near"] < 2 * v["chance"]
     # "the GRUs ... recall the subject at every distance: their average accuracy is at least ..."
     assert v["gru_accuracy_min"] >= 0.9
-    assert v["gru_accuracy_far"] >= v["gru_accuracy_min"]
     # "Before training both networks forget fast": both norms at distance <num_steps> are negligible
     assert v["norm_rnn_initial"] < 1e-6
     assert v["norm_gru_initial"] < 1e-6
     # "The untrained GRU does better, by a factor of ... at distance <num_steps>, more than ten"
     assert v["ratio_initial"] > 10
-    assert v["ratio_initial"] == pytest.approx(v["norm_gru_initial"] / v["norm_rnn_initial"], rel=1e-4)
+    # "because an update gate near 0.5 lets about half of each unit's old value through": the
+    # untrained GRUs' gates average one half to within 0.05, and nearly all lie within 0.1 of it
+    assert v["z_untrained"] == pytest.approx(0.5, abs=0.05)
+    assert v["z_untrained_near_half"] >= 0.9
     # "Its norm at distance <num_steps> is now ..., of the order of 1 (above 0.1), and ... times its
     # value before"
     assert 0.1 < v["norm_gru_trained"] < 10
     assert v["gru_trained_gain"] > 1e5
+    # "the solid blue line is nearly flat, between ... and ... at every distance": within one order
+    # of magnitude, on an axis where the untrained lines fall by more than six
+    assert v["norm_gru_trained_high"] < 10 * v["norm_gru_trained_low"]
     # "Training made its recurrent weights larger ... and its norm at distance <num_steps> rose"
     assert v["sigma_rnn_trained"] > v["sigma_default"]
     assert v["norm_rnn_trained"] > v["norm_rnn_initial"]
-    assert v["norm_rnn_trained_min"] <= v["norm_rnn_trained"] <= v["norm_rnn_trained_max"]
     # the trained GRUs' update gates: "When the subject arrives, the update gates average ..., lower
     # than the ... they average over the fillers that follow"; "about ... of the <num_hiddens> units
     # ... keep their update gate above <hold_threshold>"; "hardly any unit holds every one of the
@@ -205,6 +213,8 @@ def test_the_prose_claims_hold(code):
     # "once the loss had fallen, the gradients dropped below theta (none of the last <final_window>
     # exceeds ...)"
     assert v["clipped_final_norm"] < v["clip_theta"]
+    # "Early on, when the gradients were large, it shortened most steps (... of the first ...)"
+    assert v["clipped_share_early"] > 0.5
     # the exercise: "learning rate ..., a tenth of the page's"; its solution: "... 0.58^T is about ..."
     assert v["clip_lr_tenth"] == pytest.approx(v["clip_lr"] / 10)
     assert v["typical_stretch_power"] == pytest.approx((1 / math.sqrt(3)) ** v["num_steps"])

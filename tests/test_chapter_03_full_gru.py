@@ -43,8 +43,8 @@ def test_gru_step_is_the_equations(chapter):
     H_tilde = torch.tanh(torch.cat([X, R * H], 1) @ torch.cat([p["W_xh"], p["W_hh"]]) + p["b_h"])
     R_c, Z_c, H_tilde_c = chapter["gru_parts"](X, H, p)
     for mine, theirs in [(R, R_c), (Z, Z_c), (H_tilde, H_tilde_c)]:
-        assert torch.allclose(mine, theirs, atol=1e-12)
-    assert torch.allclose(chapter["gru_step"](X, H, p), Z * H + (1 - Z) * H_tilde, atol=1e-12)
+        assert torch.allclose(mine, theirs, atol=1e-12, rtol=0)
+    assert torch.allclose(chapter["gru_step"](X, H, p), Z * H + (1 - Z) * H_tilde, atol=1e-12, rtol=0)
 
 
 def test_init_params_has_the_books_shapes_and_range(chapter):
@@ -66,7 +66,7 @@ def test_the_mirrored_convention_is_the_same_model(chapter):
     # ... and its gate is the mirror image of the book's: U = 1 - Z
     Z = chapter["gru_parts"](inputs[0], H0, p)[1]
     U = torch.sigmoid(inputs[0] @ mirrored["W_xu"] + H0 @ mirrored["W_hu"] + mirrored["b_u"])
-    assert torch.allclose(U, 1 - Z, atol=1e-12)
+    assert torch.allclose(U, 1 - Z, atol=1e-12, rtol=0)
 
 
 def test_renaming_the_gate_without_negating_it_is_a_different_model(chapter):
@@ -88,7 +88,7 @@ def test_the_reset_after_loop_is_nn_gru(chapter):
     params = chapter["params_from_torch"](layer)
     states = chapter["run_gru"](chapter["gru_step_reset_after"], inputs, H0, params)
     assert (states - expected).abs().max() < 1e-12
-    assert torch.allclose(states[-1], last[0], atol=1e-12)
+    assert torch.allclose(states[-1], last[0], atol=1e-12, rtol=0)
 
 
 def test_the_two_placements_agree_only_with_the_reset_gate_open(chapter):
@@ -128,7 +128,7 @@ def test_step_jacobian_is_the_formula_on_the_page(chapter):
     inputs, H0 = random_sequence(1, 1, 3, 6, seed=9)
     J = chapter["step_jacobian"](chapter["gru_step"], inputs[0], H0, p)
     assert J.shape == (6, 6)
-    assert torch.allclose(J, hand_jacobian(inputs[0], H0, p), atol=1e-12)
+    assert torch.allclose(J, hand_jacobian(inputs[0], H0, p), atol=1e-12, rtol=0)
 
 
 def test_an_update_gate_pinned_open_makes_the_jacobian_the_identity(chapter):
@@ -173,11 +173,13 @@ def test_the_prose_claims_hold(code):
     assert values["jacobian_deviation_write"] > 0.5
     # Trap 1: "below 1e-6 and of the order of float32's machine epsilon"
     assert values["mirror_difference"] < 1e-6
-    assert values["mirror_difference"] <= 10 * values["float32_eps"]
-    assert values["float32_eps"] == EPS32
-    # Trap 2: "agree to ... below 1e-5"; "more than 10^5 times float32's machine epsilon"
+    assert values["mirror_difference"] <= 10 * EPS32
+    # Trap 2: "agree to ... below 1e-5"; the worst difference is "more than 10^5 times float32's
+    # machine epsilon" (the quoted multiple, and the difference itself against the epsilon)
     assert values["torch_vs_after"] < 1e-5
-    assert values["before_after_in_eps"] == pytest.approx(values["torch_vs_before"] / EPS32)
     assert values["before_after_in_eps"] > 1e5
-    assert values["torch_vs_before_mean"] <= values["torch_vs_before"]
+    assert values["torch_vs_before"] > 1e5 * EPS32
+    # "the average entry is off by ..., against an average size of ... for an entry of the state":
+    # not rounding, a sizeable part of the state (more than a tenth of it)
+    assert values["torch_vs_before_mean"] > 0.1 * values["torch_state_mean"]
     assert values["chapter_minutes"] > 0

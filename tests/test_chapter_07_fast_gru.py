@@ -64,30 +64,40 @@ def test_the_prose_claims_hold(code):
     words, labels = strings["words"], strings["plot_labels"]
     on_cpu = values["device_name"].startswith("CPU")
 
-    # "Every variant agrees with nn.GRU ... the size of float32 rounding"
-    assert values["max_variant_difference"] < 1e-4
+    # "Every variant agrees with nn.GRU ... the size of float32 rounding": relative to the largest
+    # entry, within a few dozen units of float32's machine epsilon (a wrong gate gives ~1e-2)
+    assert values["max_variant_difference"] < 50 * torch.finfo(torch.float32).eps
     # "The plain loop records ... fusing the gates brings that to ..., and hoisting the input products to ..."
     assert values["ops_loop"] > values["ops_fused_gates"] > values["ops_hoisted_inputs"]
-    # the counting exercise's solution: "That is 17. ... leaving 15 per step" (the one-off operations
-    # outside the loop add a fraction per step)
-    assert (int(values["ops_fused_gates"]), int(values["ops_hoisted_inputs"])) == (17, 15)
-    # "on a CPU that is its C++ loop, whose operations autograd sees one by one"
+    # the counting exercise's solution lists the operations of one fused step: input product and
+    # bias (2), state product and bias (2), two chunks (2), two sums and two sigmoids for R and Z
+    # (4), R times the hidden part, the sum and the tanh (3), the update (4): "That is <ops>";
+    # hoisting moves the input product and its bias out, "leaving <ops> per step" (the one-off
+    # operations outside the loop add a fraction per step, which the page's rounding drops)
+    by_hand = 2 + 2 + 2 + 4 + 3 + 4
+    assert round(values["ops_fused_gates"]) == by_hand
+    assert round(values["ops_hoisted_inputs"]) == by_hand - 2
+    # "nn.GRU records ... per step on <device>: on a CPU that is its C++ loop, whose operations
+    # autograd sees one by one; cuDNN would record one node for the whole layer"
     if on_cpu:
         assert values["ops_nn_GRU"] >= 1
+    else:
+        assert values["ops_nn_GRU"] < 1
+    # "a GRU layer ... with <input_size> inputs, about the size of an English character vocabulary":
+    # chapter 05's English character vocabulary, within a quarter
+    english_vocabulary = glued(ROOT / "chapters" / "05-concise-gru" / "en.md")["vocab_size"]
+    assert values["input_size"] == pytest.approx(english_vocabulary, rel=0.25)
 
+    # "With d2l's sizes, <batch_size> sequences and <num_hiddens> hidden units": the sizes of d2l's
+    # GPU timing that the page quotes (batch 32, 256 hidden units), not a result of this run
+    assert (values["batch_size"], values["num_hiddens"]) == (32, 256)
     # the ratios to nn.GRU, and the fastest scratch variant named in the prose, at d2l's sizes
     # ("large": num_hiddens hidden units) and with far fewer hidden units ("small")
     assert values["small_hiddens"] < values["num_hiddens"]
-    assert values["state_product_shrink"] == pytest.approx(
-        (values["num_hiddens"] / values["small_hiddens"]) ** 2
-    )
     for size in ("large", "small"):
         ratios = {name: values[f"ratio_{name}_{size}"] for name in SCRATCH}
-        assert all(r > 0 for r in ratios.values()) and values[f"ratio_nn_GRU_{size}"] == 1
         best = max(ratios, key=ratios.get)
         assert values[f"best_name_{size}"] == labels[best]
-        assert values[f"best_ratio_{size}"] == pytest.approx(ratios[best])
-        assert values[f"best_over_loop_{size}"] == pytest.approx(ratios[best] / ratios["loop"])
     # "... therefore reaches / does not reach the goal ...: at least {throughput_goal} of nn.GRU's
     # throughput"
     assert 0 < values["throughput_goal"] <= 1
@@ -96,11 +106,16 @@ def test_the_prose_claims_hold(code):
     assert values["half_goal_verdict"] == words["reaches" if half else "misses"]
     # "On a CPU ... removing operations saves a small part of the time at most. With {small_hiddens}
     # hidden units ... the fixed prices weigh more": on a CPU the steps save less than a third of the
-    # loop's time at d2l's sizes, and gain more over the loop with fewer hidden units
+    # loop's time at d2l's sizes, and gain more over the loop with fewer hidden units. "A GPU is the
+    # extreme case: ... nearly all that is left is the fixed price per operation": there the time
+    # follows the number of operations, so the fastest variant gains at least half of what cutting
+    # the loop's operations to the hoisted version's would give if only that number counted
     if on_cpu:
         assert values["best_over_loop_large"] < 1.5
         assert values["best_over_loop_small"] > values["best_over_loop_large"]
-    assert values["script_compile_seconds"] > 0
+    else:
+        fewer_operations = values["ops_loop"] / values["ops_hoisted_inputs"]
+        assert values["best_over_loop_large"] > 1 + (fewer_operations - 1) / 2
 
     # "The scan and the loop agree ... in float64 ..., in float32 ... The float32 difference grows with
     # the length ...; it stays far below what training notices"
@@ -112,15 +127,19 @@ def test_the_prose_claims_hold(code):
     tenfold = values["scan_speedup_medium"] >= values["speedup_goal"]
     assert values["tenfold_goal_met"] == tenfold
     assert values["tenfold_verdict"] == words["meets" if tenfold else "falls_short"]
-    # "the paper's far larger factor [175 at 512 steps] was measured on a GPU"
+    # "the paper's far larger factor [175 at 512 steps] was measured on a GPU": the page compares at
+    # the paper's length
+    assert values["seq_len_medium"] == 512
     assert values["scan_speedup_medium"] < 175 / 2
     # "so here the scan was faster / slower than minGRU's own loop"
     scan_wins = values["scan_speedup_medium"] > values["loop_speedup_medium"]
     assert values["scan_vs_loop_medium"] == words["faster" if scan_wins else "slower"]
-    assert values["scan_over_loop_medium"] == pytest.approx(
-        values["scan_speedup_medium"] / values["loop_speedup_medium"]
-    )
-    # "with no hidden-to-hidden weights its layer has ... parameters against nn.GRU's ..."
+    # "A minGRU also does less arithmetic than nn.GRU: with no hidden-to-hidden weights its layer has
+    # ... parameters against nn.GRU's ...", the page's formulas 2(d+1)h and 3(d+h+2)h at the scan's
+    # sizes
+    d, h = values["scan_inputs"], values["scan_hiddens"]
+    assert values["min_gru_layer_parameters"] == 2 * (d + 1) * h
+    assert values["gru_layer_parameters"] == 3 * (d + h + 2) * h
     assert values["min_gru_layer_parameters"] < values["gru_layer_parameters"]
 
     # "the GRU of chapter 6 (nn.GRU with {gru_lm_hiddens} hidden units)", read through an embedding
@@ -139,7 +158,6 @@ def test_the_prose_claims_hold(code):
     # "we compare the best point of each curve"
     assert values["gru_final_perplexity"] >= values["gru_best_perplexity"]
     assert values["min_gru_final_perplexity"] >= values["min_gru_best_perplexity"]
-    assert values["gru_updates"] > 0 and values["min_gru_updates"] > 0
     # both learned something: better than spreading bets evenly over the vocabulary
     assert values["gru_best_perplexity"] < values["lm_vocab_size"]
     assert values["min_gru_best_perplexity"] < values["lm_vocab_size"]
