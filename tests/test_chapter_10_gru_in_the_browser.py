@@ -5,7 +5,6 @@ handles bad input, fits a phone, answers the keyboard and reads in dark mode."""
 import base64
 import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +16,6 @@ from torch import nn
 CHAPTER = ROOT / "chapters" / "10-gru-in-the-browser"
 SCRIPT = ROOT / "book" / "_static" / "gru-demo.js"
 MODEL_ELEMENT = re.compile(r'<script type="application/json" id="gru-demo-model">(.*?)</script>', re.S)
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-]
 TOLERANCE = 1e-5  # the issue's bar: the page's numbers are PyTorch's to 1e-5
 
 
@@ -186,17 +177,6 @@ INPUTS = {
     "en": ["To be, or not to be: that is the question.", "春风明月", "naïve café €", "", "ab" * 130],
     "zh": ["春风又绿江南岸，明月何时照我还。", "To be or not", "月☃花", "", "春" * 260],
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM, "no chromium on PATH: run ci/install_system_packages.sh (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, code: str, **options):
