@@ -111,15 +111,14 @@ def test_the_prose_claims_hold(code):
     for name in MODELS:
         tests = v[f"{name}_tests"]
         assert len(tests) == v["num_seeds"] >= 3
-        assert v[f"{name}_test_mean"] == pytest.approx(sum(tests) / len(tests))
-        assert v[f"{name}_test_spread"] == pytest.approx(max(tests) - min(tests))
-        stats[name] = (v[f"{name}_test_mean"], v[f"{name}_test_spread"])
+        # the prose quotes "on average" and "spread between seeds": the mean and the range of the seeds
+        stats[name] = (sum(tests) / len(tests), max(tests) - min(tests))
+        assert (v[f"{name}_test_mean"], v[f"{name}_test_spread"]) == pytest.approx(stats[name])
     words = language_cell(CHAPTER / f"{code}.md")["words"]
     for a, b in (("gru", "rnn"), ("lstm", "rnn"), ("gru", "lstm")):
         assert v[f"{a}_vs_{b}"] == words[verdict(*stats[a], *stats[b])]
     assert v["final_leader"].lower() == min(MODELS, key=lambda name: stats[name][0])
     assert v["early_leader"] in ("RNN", "GRU", "LSTM")
-    assert all(v[f"{name}_seconds"] > 0 and v[f"{name}_step_ms"] > 0 for name in MODELS)
     # bidirectional: training perplexity "below 2"; held-out in pieces "lower than that of any of
     # the honest networks above and of the n-gram"; one character at a time "worse than" uniform
     assert v["bi_train_perplexity"] < 2
@@ -128,4 +127,3 @@ def test_the_prose_claims_hold(code):
     assert v["bi_one_at_a_time_perplexity"] > q
     # "The left-to-right GRU ... gives the same number both ways (... to well within 0.1%)"
     assert abs(v["gru_one_at_a_time_perplexity"] / v["gru_in_pieces_perplexity"] - 1) < 1e-3
-    assert v["chapter_minutes"] > 0
