@@ -61,6 +61,7 @@ LANGUAGE_DEPENDENT = {
     "prefixes",
     "form",
     "num_chars",
+    "num_epochs",
     "num_train_chars",
     "num_valid_chars",
     "num_updates",
