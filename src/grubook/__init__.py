@@ -1,6 +1,6 @@
 """Helpers for the GRU book: offline character corpora, a d2l-zh v1 compatible training loop,
 language models at a real scale and the n-gram baseline they must beat, CJK fonts for figures, the
-name of the device a page ran on, results shared between pages, and an hourly temperature
+name of the device a page ran on, results shared between pages, and a daily weather
 series for forecasting."""
 
 from .data import (

@@ -1,13 +1,12 @@
 """An offline, public-domain time series for the forecasting chapter.
 
-``load_series("seattle-temps")`` reads the hourly Seattle temperatures of 2010
-(NOAA data, a work of the US government) that ``vega_datasets==0.9.0`` ships as
-``vega_datasets/_data/seattle-temps.csv``. Like the corpora of ``grubook.data``,
-the file is read as data through ``importlib.metadata`` (the package is never
-imported) and checked by its SHA-256, so every reader forecasts the same
-numbers. The file is returned as it is, two columns ``date`` and ``temp``
-(degrees Fahrenheit); the chapter converts, fills and splits it where readers
-see it.
+``load_series("seattle-weather")`` reads the daily weather observations of Seattle from 2012 to
+2015 (NOAA GHCND data, a work of the US government) that ``vega_datasets==0.9.0`` ships as
+``vega_datasets/_data/seattle-weather.csv``. Like the corpora of ``grubook.data``, the file is read
+as data through ``importlib.metadata`` (the package is never imported) and checked by its SHA-256,
+so every reader forecasts the same numbers. The file is returned as it is: ``date`` (parsed),
+``precipitation`` (mm), ``temp_max`` and ``temp_min`` (°C), ``wind`` (m/s) and ``weather`` (a text
+label); the chapter chooses, scales and splits the columns where readers see it.
 """
 
 from __future__ import annotations
@@ -23,17 +22,17 @@ if TYPE_CHECKING:
 __all__ = ["SERIES", "load_series"]
 
 _SOURCES = {
-    "seattle-temps": _Source(
+    "seattle-weather": _Source(
         "vega_datasets",
         "0.9.0",
-        "vega_datasets/_data/seattle-temps.csv",
-        "c220666521ff4bec4ffb6f0d9acfdc5c1056564b1aad6f78d3b06aa0a0c8b085",  # of the file's bytes
+        "vega_datasets/_data/seattle-weather.csv",
+        "62f0609f787158128aa2bd102967173a4953122dd4f872bf1d502cae1037df0b",  # of the file's bytes
     ),
 }
 SERIES = tuple(_SOURCES)
 
 
-def load_series(name: str = "seattle-temps") -> pd.DataFrame:
+def load_series(name: str = "seattle-weather") -> pd.DataFrame:
     """The time series ``name`` (one of ``SERIES``) as a DataFrame, its ``date`` column parsed,
     verified by the SHA-256 of the file."""
     if name not in _SOURCES:
