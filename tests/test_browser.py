@@ -30,7 +30,7 @@ Actions Pages Python NumPy jieba d2l OpenCC Noto Sans SC CJK Debian Linux macOS 
 SA SHA UTF Kneser Ney Cho Chung Ng Zhang Bengio Hochreiter Schmidhuber Jozefowicz Karpathy Linzen Feng
 Heinsen Pascanu Chen Goodman English x86_64 ipynb pdf md float32 float64 bfloat16 sigmoid tanh softmax
 ReLU Ctrl nn torch Frasconi Simard Mikolov Kyunghyun Frobenius PyPI DNA TorchScript Triton autograd
-logit EMNLP arXiv Ubisoft
+logit EMNLP arXiv Ubisoft Chollet Vega None
 """.split()
 )
 

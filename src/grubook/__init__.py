@@ -1,6 +1,7 @@
 """Helpers for the GRU book: offline character corpora, a d2l-zh v1 compatible training loop,
 language models at a real scale and the n-gram baseline they must beat, CJK fonts for figures, the
-name of the device a page ran on, and results shared between pages."""
+name of the device a page ran on, results shared between pages, and a daily weather
+series for forecasting."""
 
 from .data import (
     CORPORA,
@@ -20,6 +21,7 @@ from .device import describe_device
 from .language_model import SCALE, LanguageModelRun, train_language_model
 from .ngram import KneserNey, ngram_baselines
 from .plotting import use_cjk_font
+from .series import SERIES, load_series
 from .shared import computed_once, computed_once_for
 from .training import (
     RNNModel,
@@ -38,6 +40,7 @@ from .training import (
 __all__ = [
     "CORPORA",
     "SCALE",
+    "SERIES",
     "SPLITS",
     "UNKNOWN",
     "CharCorpus",
@@ -59,6 +62,7 @@ __all__ = [
     "load_corpus",
     "load_data_shakespeare",
     "load_data_tang_poems",
+    "load_series",
     "load_split_corpus",
     "ngram_baselines",
     "predict_rnn",
