@@ -83,11 +83,8 @@ def test_the_split_and_the_windows_are_as_described(page):
 def test_the_baselines_behave_as_the_page_says(page):
     v, cell = page
     words = cell["words"]
-    for name in (*BASELINES, *MODELS):
-        assert v[f"{name}_rmse"] >= v[f"{name}_mae"] > 0
-    # the annual cycle runs from winter to summer
-    assert v["climate_low"] < v["climate_high"]
-    assert v["num_weights"] == v["horizon"] * (v["window"] * v["num_measured"] + 1)
+    # the linear model reads the window's measurements, the last day's calendar (2) and a constant
+    assert v["num_weights"] == v["horizon"] * (v["window"] * v["num_measured"] + 2 + 1)
     # "Over the whole week, climatology beats persistence, and the linear model ... is lower"
     assert v["climatology_mae"] < v["persistence_mae"]
     assert v["linear_vs_climatology"] == verdict([v["linear_mae"]], [v["climatology_mae"]], words)
@@ -120,11 +117,14 @@ def test_every_comparison_follows_the_stated_rule(page):
     assert v["best_model"] == cell["printed"]["names"][best]
     assert v["best_model_mae"] == pytest.approx(np.mean(maes[best]))
     assert v["best_vs_linear"] == verdict(maes[best], maes["linear"], words)
-    # "The gain is real but modest, a few tenths of a degree on misses of about three"
-    for name in BASELINES:
+    # "the networks earn their place against the simple rules, but not against a linear model that
+    # reads the same inputs: ... nothing beyond the spread across seeds"; "every model still misses
+    # by about three degrees"
+    for name in ("persistence", "climatology"):
         assert v[f"gru_time_vs_{name}"] == words["lower than"], name
-    gain = min(v[f"{name}_mae"] for name in BASELINES) - v["gru_time_mae"]
-    assert 0.1 <= gain < 1 and 2 < v["gru_time_mae"] < 4
+    assert all(v[f"{name}_vs_linear"] != words["lower than"] for name in ("gru_time", "best"))
+    for name in (*BASELINES, *MODELS):
+        assert 2.5 <= v[f"{name}_mae"] < 3.5, name  # "about three degrees"
     # the day of the year was chosen on the validation year ("the calendar helped"); on the test
     # year the page says "although", so it must not be clearly better there
     assert v["gru_time_valid_mae"] < v["gru_valid_mae"]
