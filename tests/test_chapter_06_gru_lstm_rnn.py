@@ -1,7 +1,6 @@
 """Chapter 06, GRU vs LSTM vs plain RNN: its parameter formula counts PyTorch's layers, and every
 comparison its prose draws from the three trainings and the bidirectional GRU holds in both twins."""
 
-import string
 import time
 
 import pytest
@@ -46,22 +45,6 @@ def test_training_step_seconds_times_every_model_and_backpropagates(chapter):
     best = chapter["training_step_seconds"](models, X, Y, torch.device("cpu"), repeats=2)
     assert set(best) == {"RNN", "GRU"} and all(s > 0 for s in best.values())
     assert all(p.grad is not None for model in models.values() for p in model.parameters())
-
-
-def fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-
-
-def test_the_lang_specific_cells_define_the_same_names():
-    """Each twin names its language, and its words, labels and printed templates have the same keys
-    and, for each template, the same fields as the English ones."""
-    cells = {code: language_cell(CHAPTER / f"{code}.md") for code in LANGUAGES}
-    for code, names in cells.items():
-        assert names["language"] == code
-        for group in ("words", "plot_labels", "printed"):
-            assert set(names[group]) == set(cells["en"][group]), (code, group)
-        for key, template in names["printed"].items():
-            assert fields(template) == fields(cells["en"]["printed"][key]), (code, key)
 
 
 def verdict(mean_a, spread_a, mean_b, spread_b):

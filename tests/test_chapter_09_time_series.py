@@ -4,7 +4,6 @@ glued values of both twins."""
 
 import ast
 import datetime
-import string
 
 import numpy as np
 import pytest
@@ -15,19 +14,10 @@ BASELINES = ("persistence", "climatology", "linear")
 MODELS = ("gru", "gru_time", "conv_gru", "stacked_gru", "anomaly_gru")
 
 
-def fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-
-
-def test_the_lang_specific_cells_define_the_same_names():
+def test_the_printed_tables_have_the_same_rows_in_both_twins():
+    """tests/test_twins.py compares the templates; the tables' row and column names are dicts inside."""
     cells = {code: language_cell(CHAPTER / f"{code}.md") for code in LANGUAGES}
     for code, names in cells.items():
-        assert names["language"] == code
-        for group in ("words", "plot_labels", "printed"):
-            assert set(names[group]) == set(cells["en"][group]), (code, group)
-        for key, template in names["printed"].items():
-            if isinstance(template, str):
-                assert fields(template) == fields(cells["en"]["printed"][key]), (code, key)
         for group in ("names", "columns", "splits"):
             assert set(names["printed"][group]) == set(cells["en"]["printed"][group]), (code, group)
 
