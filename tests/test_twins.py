@@ -320,3 +320,10 @@ def test_a_deleted_exercise_is_a_structural_difference(tmp_path):
     edited = tmp_path / f"{SOURCE_LANGUAGE}.md"
     edited.write_text(text[:start] + text[text.index("```\n", start + 3) + 4 :], encoding="utf-8")
     assert structure(edited) != structure(folder / f"{SOURCE_LANGUAGE}.md")
+
+
+@pytest.mark.parametrize("chapter", chapter_folders(), ids=lambda folder: folder.name)
+def test_each_twin_names_its_own_language(chapter):
+    """Outputs, labels and device names are chosen by `language`: it must be the page's own."""
+    for code in LANGUAGES:
+        assert language_cell(chapter / f"{code}.md").get("language") == code, f"{chapter.name}/{code}.md"
