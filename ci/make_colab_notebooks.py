@@ -213,6 +213,8 @@ def plain_markdown(text: str, source: Path, glued: dict, numbers: dict, referenc
             return f"[{text or target}]({link(target)})"
         if name in ("ref", "numref"):
             return f"[{text or numbers.get(target, target)}]({page_url}/{code}.html#{target})"
+        if name == "kbd":  # a key to press: Jupyter's Markdown renders the HTML element
+            return f"<kbd>{content}</kbd>"
         raise SystemExit(f"{source.relative_to(ROOT)}: no notebook form for the role {{{name}}}")
 
     def directive(match) -> str:

@@ -363,7 +363,7 @@ def test_the_notebook_converter_leaves_no_myst_in_a_sample(tmp_path):
 ## A section
 
 Glued {glue:text}`ratio:.1e` and {glue:text}`name`; {cite}`cho2014learning,cho2014properties`.
-See {doc}`the notation <../../book/notation/en>`, {numref}`fig-a`, {ref}`that <ex-a>`.
+See {doc}`the notation <../../book/notation/en>`, {numref}`fig-a`, {ref}`that <ex-a>`; press {kbd}`Tab`.
 
 ```{exercise}
 :label: ex-a
@@ -398,6 +398,7 @@ Mind the gate.
         "Cho et al., 2014b",
         "[Fig. 2](",
         "[that](",
+        "press <kbd>Tab</kbd>.",
         "**Exercise 4.** Do it.",
         "<summary>Solution to Exercise 4</summary>",
         "> **Careful**",
