@@ -134,7 +134,7 @@ def test_untrained_the_gradient_vanishes_and_trained_it_crosses_the_whole_distan
     assert values["far"] == values["num_steps"] - 1
     assert abs(values["mean_z_untrained"] - 0.5) < 0.05  # "near one half"
     assert values["norm_far_untrained"] < 1e-6  # "less than a millionth"
-    # "the mixed routes add a little": more than the direct path alone, still below a millionth
+    # "the mixed routes carry more than the direct path alone, but nothing that matters"
     assert values["direct_norm_far_untrained"] < values["norm_far_untrained"]
     # "without vanishing", the first chapter's "of the order of 1 (above 0.1)"
     assert values["norm_far_trained"] > 0.1
