@@ -273,13 +273,18 @@ DIRECTIVE_LINE = re.compile(r"^(`{3,}|:{3,})\{([a-z-]+)\}[ \t]*(\S*)", re.M)
 EXERCISE_LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
 # a role and its target (`{doc}` text <target>` or `{ref}`target``); a role named in inline code,
 # such as "the keys of its `{cite}` roles", is no reference
-CROSS_REFERENCE = re.compile(r"\{(cite|cite:p|cite:t|numref|ref|doc|eq)\}`(?:[^`<]*<)?(\S[^`>\n]*)>?`")
+REFERENCE_ROLES = ("cite", "cite:p", "cite:t", "numref", "ref", "doc", "eq")
+CROSS_REFERENCE = re.compile(r"\{(" + "|".join(REFERENCE_ROLES) + r")\}`(?:[^`<]*<)?(\S[^`>\n]*)>?`")
+# any other role (`{kbd}`, `{math}`, ...), by name: its content may be in the page's language; glue
+# is compared on its own, and a role named inside inline code (preceded by a backtick) is no role
+OTHER_ROLE = re.compile(r"(?<!`)\{([a-z][a-z:]*)\}`")
 
 
 def structure(page_file: Path) -> list[dict]:
     """Per labelled section of a page's prose: heading levels, directives (exercises with their
-    labels, solutions with their targets, admonitions, figures), and cross-references and citations
-    with their targets; in the twin, only the targets of {doc} links follow the twin's language."""
+    labels, solutions with their targets, admonitions, figures), cross-references and citations with
+    their targets, and other roles by name; in the twin, only the targets of {doc} links follow the twin's
+    language."""
     prose = "\n".join(cell.source for cell in read_notebook(page_file).cells if cell.cell_type == "markdown")
     sections = []
     for text in drift.LABEL.split(prose)[::2]:
@@ -297,6 +302,11 @@ def structure(page_file: Path) -> list[dict]:
                 ],
                 "labels": EXERCISE_LABEL.findall(text),
                 "references": Counter(references),
+                "roles": Counter(
+                    name
+                    for name in OTHER_ROLE.findall(text)
+                    if name not in REFERENCE_ROLES and not name.startswith("glue")
+                ),
             }
         )
     return sections
@@ -320,6 +330,13 @@ def test_a_deleted_exercise_is_a_structural_difference(tmp_path):
     edited = tmp_path / f"{SOURCE_LANGUAGE}.md"
     edited.write_text(text[:start] + text[text.index("```\n", start + 3) + 4 :], encoding="utf-8")
     assert structure(edited) != structure(folder / f"{SOURCE_LANGUAGE}.md")
+
+
+def test_a_role_in_one_twin_only_is_a_structural_difference(tmp_path):
+    source = ROOT / "chapters" / "10-gru-in-the-browser" / f"{SOURCE_LANGUAGE}.md"
+    edited = tmp_path / source.name
+    edited.write_text(source.read_text(encoding="utf-8").replace("{kbd}`Tab`", "Tab"), encoding="utf-8")
+    assert structure(edited) != structure(source)
 
 
 @pytest.mark.parametrize("chapter", chapter_folders(), ids=lambda folder: folder.name)
