@@ -28,6 +28,12 @@ def chapter():
     torch.set_default_dtype(torch.float32)
 
 
+@pytest.fixture(scope="module")
+def chapter_04():
+    """Chapter 04's own `gru`, the model whose gradients this chapter writes by hand."""
+    return chapter_definitions(ROOT / "chapters" / "04-gru-scratch" / "en.md", {"torch": torch, "nn": nn})
+
+
 @pytest.fixture(scope="module", params=list(LANGUAGES))
 def values(request):
     return glued(CHAPTER / f"{request.param}.md")
@@ -38,10 +44,7 @@ def random_model(vocab, hiddens, generator):
     return [torch.randn(shape, generator=generator, dtype=torch.float64) for shape in shapes]
 
 
-def test_the_forward_pass_is_chapter_04s_gru(chapter):
-    chapter_04 = chapter_definitions(
-        ROOT / "chapters" / "04-gru-scratch" / "en.md", {"torch": torch, "nn": nn}
-    )
+def test_the_forward_pass_is_chapter_04s_gru(chapter, chapter_04):
     generator = torch.Generator().manual_seed(4)
     params = random_model(7, 5, generator)
     inputs = chapter["one_hot_steps"](torch.randint(7, (3, 6), generator=generator), 7)
@@ -53,11 +56,8 @@ def test_the_forward_pass_is_chapter_04s_gru(chapter):
         assert torch.equal(H @ params[9] + params[10], scores)
 
 
-def test_bptt_gives_autograds_gradients_of_chapter_04s_model_on_fresh_sizes(chapter, values):
+def test_bptt_gives_autograds_gradients_of_chapter_04s_model_on_fresh_sizes(chapter, chapter_04, values):
     """Other sizes than the page's, and chapter 04's own `gru` under autograd as the reference."""
-    chapter_04 = chapter_definitions(
-        ROOT / "chapters" / "04-gru-scratch" / "en.md", {"torch": torch, "nn": nn}
-    )
     generator = torch.Generator().manual_seed(8)
     vocab, hiddens, batch, steps = 9, 6, 5, 13
     params = random_model(vocab, hiddens, generator)
